@@ -1,0 +1,1 @@
+//! Placeholder: STS emulation is being written.
