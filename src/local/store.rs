@@ -1,0 +1,222 @@
+//! The endpoint's state: in memory behind a mutex, optionally persisted to a JSON file.
+//!
+//! Persistence rules (also used by `ivstack --local`):
+//! - a missing file starts empty;
+//! - a file that is not ours (no `format: ivstack-local-state`), is corrupt, or has a newer
+//!   `version` is reported with its path and the problem, and never overwritten;
+//! - writes are atomic (temp file in the same directory, fsync, rename) so a crash leaves
+//!   either the old or the new state;
+//! - an exclusive advisory lock on `FILE.lock` is held for the life of the store, so a
+//!   second process using the same file refuses to start instead of losing writes.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use super::state::{LocalState, STATE_FORMAT, STATE_VERSION};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot read state file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("state file {path} is not valid JSON ({source}); refusing to use or overwrite it")]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "state file {path} is not an ivstack local state file (expected \"format\": \"{STATE_FORMAT}\", found {found}); refusing to use or overwrite it"
+    )]
+    Foreign { path: PathBuf, found: String },
+    #[error(
+        "state file {path} has version {found}, newer than this ivstack understands ({STATE_VERSION}); upgrade ivstack or use another file"
+    )]
+    TooNew { path: PathBuf, found: u64 },
+    #[error(
+        "state file {path} has an unreadable layout: {source}; refusing to use or overwrite it"
+    )]
+    Layout {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "state file {path} is in use by another process (lock {lock} is held); stop it or use another --state file"
+    )]
+    Locked { path: PathBuf, lock: PathBuf },
+    #[error("cannot lock {lock}: {source}")]
+    Lock {
+        lock: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write state file {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Read and check a state file without locking it. `Ok(None)` if it does not exist.
+pub fn load(path: &Path) -> Result<Option<LocalState>, StoreError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(StoreError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let format = value.get("format");
+    if format.and_then(|f| f.as_str()) != Some(STATE_FORMAT) {
+        return Err(StoreError::Foreign {
+            path: path.to_path_buf(),
+            found: match format {
+                None => "no \"format\" field".to_string(),
+                Some(f) => format!("\"format\": {f}"),
+            },
+        });
+    }
+    let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
+    if version > u64::from(STATE_VERSION) {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+        });
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|source| StoreError::Layout {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Write `state` to `path` atomically: temp file in the same directory, fsync, rename.
+pub fn save_atomic(path: &Path, state: &LocalState) -> Result<(), StoreError> {
+    let err = |source| StoreError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let json =
+        serde_json::to_vec_pretty(state).map_err(|e| err(std::io::Error::other(e.to_string())))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".to_string());
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    {
+        let mut f = File::create(&tmp).map_err(err)?;
+        f.write_all(&json).map_err(err)?;
+        f.sync_all().map_err(err)?;
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    // Make the rename itself durable; failure here is not worth failing the request for.
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+struct Persist {
+    path: PathBuf,
+    // Held (and so locked) for the life of the store; the lock drops with the file.
+    _lock: File,
+}
+
+/// Shared state plus optional persistence.
+pub struct Store {
+    state: Mutex<LocalState>,
+    persist: Option<Persist>,
+}
+
+impl Store {
+    /// A store that lives only in memory.
+    pub fn in_memory(state: LocalState) -> Store {
+        Store {
+            state: Mutex::new(state),
+            persist: None,
+        }
+    }
+
+    /// Open (lock, then load) a persisted store. A missing file starts empty and is created
+    /// on the first mutation.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let lock_path = lock_path(path);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::Lock {
+                lock: lock_path.clone(),
+                source,
+            })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked {
+                    path: path.to_path_buf(),
+                    lock: lock_path,
+                });
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StoreError::Lock {
+                    lock: lock_path,
+                    source,
+                });
+            }
+        }
+        let state = load(path)?.unwrap_or_default();
+        Ok(Store {
+            state: Mutex::new(state),
+            persist: Some(Persist {
+                path: path.to_path_buf(),
+                _lock: lock,
+            }),
+        })
+    }
+
+    /// Lock the state. A poisoned mutex (a handler panicked) still holds consistent data
+    /// because handlers validate before mutating, so we keep serving.
+    pub fn lock(&self) -> MutexGuard<'_, LocalState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The file this store persists to, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.persist.as_ref().map(|p| p.path.as_path())
+    }
+
+    /// Persist `state` (call with the guard from [`Store::lock`] still held so that writes
+    /// are ordered). A no-op for in-memory stores.
+    pub fn save(&self, state: &LocalState) -> Result<(), StoreError> {
+        match &self.persist {
+            Some(p) => save_atomic(&p.path, state),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The sidecar lock file of a state file: `FILE.lock`.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".lock");
+    PathBuf::from(s)
+}
