@@ -7,3 +7,6 @@
 
 pub mod local;
 pub mod stack;
+pub mod kinds;
+pub mod plan;
+pub mod aws;

@@ -1,0 +1,286 @@
+//! Customer-managed IAM policies: desired spec, normalisation of what IAM returns
+//! (URL-encoded documents compared by meaning), and the IAM API calls.
+//!
+//! Policies live under the path `/ivstack/<stack>/`, which makes listing them one cheap
+//! call. IAM cannot rename, move or re-describe a policy, so those fields force a replace;
+//! a document change becomes a new default policy version.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use aws_sdk_iam::types::{PolicyScopeType, Tag};
+use serde_json::{Map, Value, json};
+
+use super::{
+    Kind, Resource, StageArns, TAG_ID, default_name, iam_document, owned_tags, stage_arn,
+    tags_delta,
+};
+use crate::aws::{Aws, aws_error};
+use crate::stack::model::{Policy, StackFile};
+
+/// IAM keeps at most this many versions of a managed policy.
+const MAX_VERSIONS: usize = 5;
+
+/// The IAM path under which a stack's policies live.
+pub fn path_for(stack: &str) -> String {
+    format!("/ivstack/{stack}/")
+}
+
+/// The desired form of a policy; stage references become exact stage ARNs (or
+/// placeholders for stages this plan creates).
+pub fn desired(stack: &StackFile, id: &str, policy: &Policy, arns: &StageArns) -> Resource {
+    let mut spec = Map::new();
+    let name = policy.name.clone().unwrap_or_else(|| default_name(stack, id));
+    spec.insert("name".into(), json!(name));
+    spec.insert("path".into(), json!(path_for(&stack.stack)));
+    if let Some(d) = &policy.description {
+        spec.insert("description".into(), json!(d));
+    }
+    let doc = iam_document::render(policy, &|stage| stage_arn(arns, stage));
+    spec.insert("document".into(), json!(iam_document::to_pretty(&doc)));
+    Resource {
+        kind: Kind::Policy,
+        id: id.to_string(),
+        physical_id: None,
+        spec,
+        tags: owned_tags(stack, id, &policy.tags, policy.protect),
+    }
+}
+
+/// The document as sent to IAM: canonical, minified.
+fn document_text(d: &Resource) -> anyhow::Result<String> {
+    let pretty = d.spec.get("document").and_then(Value::as_str).unwrap_or("{}");
+    let doc: Value = serde_json::from_str(pretty).context("the desired policy document is not JSON")?;
+    Ok(iam_document::to_minified(&doc))
+}
+
+fn tags_to_aws(tags: &BTreeMap<String, String>) -> anyhow::Result<Vec<Tag>> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().context("building an IAM tag"))
+        .collect()
+}
+
+/// Every policy this stack owns: ListPolicies under the stack's path (one call per 100),
+/// then GetPolicy (tags, description) and the default version's document for each.
+pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
+    let mut arns = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        aws.limit("iam", "ListPolicies").await;
+        let page = aws
+            .iam
+            .list_policies()
+            .scope(PolicyScopeType::Local)
+            .path_prefix(path_for(stack))
+            .max_items(1000)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:ListPolicies", e))?;
+        for p in page.policies() {
+            if let Some(arn) = p.arn() {
+                arns.push(arn.to_string());
+            }
+        }
+        marker = page.marker().map(str::to_string);
+        if !page.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for arn in arns {
+        let aws = aws.clone();
+        tasks.spawn(async move { observe_one(&aws, &arn).await });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Some(r) = joined.context("a policy read task failed")?? {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
+    Ok(out)
+}
+
+async fn observe_one(aws: &Aws, arn: &str) -> anyhow::Result<Option<Resource>> {
+    aws.limit("iam", "GetPolicy").await;
+    let got = match aws.iam.get_policy().policy_arn(arn).send().await {
+        Ok(o) => o,
+        Err(e) => {
+            let err = aws_error("iam:GetPolicy", e);
+            return if err.is_not_found() { Ok(None) } else { Err(err.into()) };
+        }
+    };
+    let Some(policy) = got.policy() else {
+        return Ok(None);
+    };
+    let tags: BTreeMap<String, String> = policy
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    let Some(id) = tags.get(TAG_ID).cloned() else {
+        // Under our path but not tagged by us: not ours to manage.
+        return Ok(None);
+    };
+    let version = policy.default_version_id().unwrap_or("v1");
+    aws.limit("iam", "GetPolicyVersion").await;
+    let doc_text = aws
+        .iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:GetPolicyVersion", e))?
+        .policy_version()
+        .and_then(|v| v.document().map(str::to_string))
+        .unwrap_or_default();
+    let doc = iam_document::decode(&doc_text)
+        .map_err(|e| anyhow::anyhow!("IAM returned a policy document that is not JSON ({arn}): {e}"))?;
+    let mut spec = Map::new();
+    spec.insert("name".into(), json!(policy.policy_name().unwrap_or_default()));
+    spec.insert("path".into(), json!(policy.path().unwrap_or("/")));
+    spec.insert("description".into(), json!(policy.description().unwrap_or_default()));
+    spec.insert("document".into(), json!(iam_document::to_pretty(&doc)));
+    Ok(Some(Resource {
+        kind: Kind::Policy,
+        id,
+        physical_id: Some(arn.to_string()),
+        spec,
+        tags,
+    }))
+}
+
+/// Create the policy with its tags in one call.
+pub async fn create(aws: &Aws, d: &Resource) -> anyhow::Result<String> {
+    aws.limit("iam", "CreatePolicy").await;
+    let out = aws
+        .iam
+        .create_policy()
+        .policy_name(d.name())
+        .path(d.spec.get("path").and_then(Value::as_str).unwrap_or("/"))
+        .set_description(d.spec.get("description").and_then(Value::as_str).map(str::to_string))
+        .policy_document(document_text(d)?)
+        .set_tags(Some(tags_to_aws(&d.tags)?))
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:CreatePolicy", e))?;
+    out.policy()
+        .and_then(|p| p.arn())
+        .map(str::to_string)
+        .context("CreatePolicy returned no ARN")
+}
+
+/// Update in place: a new default version when the document changed (pruning the oldest
+/// non-default version first when IAM's five are used up), TagPolicy/UntagPolicy for tags.
+pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<()> {
+    let arn = live.physical_id.clone().unwrap_or_default();
+    if d.spec.get("document") != live.spec.get("document") {
+        aws.limit("iam", "ListPolicyVersions").await;
+        let versions = aws
+            .iam
+            .list_policy_versions()
+            .policy_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:ListPolicyVersions", e))?;
+        let mut old: Vec<_> = versions
+            .versions()
+            .iter()
+            .filter(|v| !v.is_default_version())
+            .collect();
+        if versions.versions().len() >= MAX_VERSIONS {
+            old.sort_by_key(|v| v.create_date().map(|d| d.secs()).unwrap_or(0));
+            if let Some(oldest) = old.first().and_then(|v| v.version_id()) {
+                aws.limit("iam", "DeletePolicyVersion").await;
+                aws.iam
+                    .delete_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(oldest)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("iam:DeletePolicyVersion", e))?;
+            }
+        }
+        aws.limit("iam", "CreatePolicyVersion").await;
+        aws.iam
+            .create_policy_version()
+            .policy_arn(&arn)
+            .policy_document(document_text(d)?)
+            .set_as_default(true)
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:CreatePolicyVersion", e))?;
+    }
+    let (set, remove) = tags_delta(&d.tags, &live.tags);
+    if !set.is_empty() {
+        aws.limit("iam", "TagPolicy").await;
+        aws.iam
+            .tag_policy()
+            .policy_arn(&arn)
+            .set_tags(Some(tags_to_aws(&set)?))
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:TagPolicy", e))?;
+    }
+    if !remove.is_empty() {
+        aws.limit("iam", "UntagPolicy").await;
+        aws.iam
+            .untag_policy()
+            .policy_arn(&arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:UntagPolicy", e))?;
+    }
+    Ok(())
+}
+
+/// Delete the policy: its non-default versions first (IAM refuses otherwise), then the
+/// policy. A policy that is already gone counts as deleted.
+pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
+    let arn = live.physical_id.clone().unwrap_or_default();
+    aws.limit("iam", "ListPolicyVersions").await;
+    let versions = match aws.iam.list_policy_versions().policy_arn(&arn).send().await {
+        Ok(v) => v,
+        Err(e) => {
+            let err = aws_error("iam:ListPolicyVersions", e);
+            return if err.is_not_found() { Ok(()) } else { Err(err.into()) };
+        }
+    };
+    for v in versions.versions().iter().filter(|v| !v.is_default_version()) {
+        let Some(vid) = v.version_id() else { continue };
+        aws.limit("iam", "DeletePolicyVersion").await;
+        if let Err(e) = aws
+            .iam
+            .delete_policy_version()
+            .policy_arn(&arn)
+            .version_id(vid)
+            .send()
+            .await
+        {
+            let err = aws_error("iam:DeletePolicyVersion", e);
+            if !err.is_not_found() {
+                return Err(err.into());
+            }
+        }
+    }
+    aws.limit("iam", "DeletePolicy").await;
+    match aws.iam.delete_policy().policy_arn(&arn).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let err = aws_error("iam:DeletePolicy", e);
+            if err.is_not_found() {
+                Ok(())
+            } else if err.code_is("DeleteConflict") {
+                Err(anyhow::Error::new(err).context(format!(
+                    "policy {arn} is still attached to users, groups or roles; detach it \
+                     (aws iam list-entities-for-policy --policy-arn {arn}) and run again"
+                )))
+            } else {
+                Err(err.into())
+            }
+        }
+    }
+}

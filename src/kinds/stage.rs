@@ -1,0 +1,337 @@
+//! IVS Real-Time stages: desired spec, normalisation of what IVS returns, and the stage
+//! API calls.
+//!
+//! Spec fields: `name`, `recording` (the auto-participant recording configuration, with
+//! the stack-file field names). Everything updates in place (UpdateStage for name and
+//! recording, Tag/UntagResource for tags), so a stage is never replaced: its ARN, which
+//! policies and alarms name, stays stable.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use aws_sdk_ivsrealtime::types::{
+    AutoParticipantRecordingConfiguration, ParticipantRecordingHlsConfiguration,
+    ParticipantRecordingMediaType, ParticipantThumbnailConfiguration, ThumbnailRecordingMode,
+    ThumbnailStorageType,
+};
+use serde_json::{Map, Value, json};
+
+use super::{
+    Kind, Resource, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put, tags_delta,
+};
+use crate::aws::{Aws, aws_error};
+use crate::stack::model::{Recording, Stage, StackFile};
+
+/// The desired form of a stage.
+pub fn desired(stack: &StackFile, id: &str, stage: &Stage) -> Resource {
+    let mut spec = Map::new();
+    let name = stage.name.clone().unwrap_or_else(|| default_name(stack, id));
+    spec.insert("name".into(), json!(name));
+    if let Some(rec) = &stage.recording {
+        spec.insert("recording".into(), Value::Object(recording_spec(rec)));
+    }
+    Resource {
+        kind: Kind::Stage,
+        id: id.to_string(),
+        physical_id: None,
+        spec,
+        tags: owned_tags(stack, id, &stage.tags, stage.protect),
+    }
+}
+
+/// Only the recording fields the file sets: the others are unmanaged.
+fn recording_spec(rec: &Recording) -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert(
+        "storage_configuration_arn".into(),
+        json!(rec.storage_configuration_arn),
+    );
+    put(&mut r, "media_types", rec.media_types.clone());
+    if let Some(t) = &rec.thumbnails {
+        let mut tm = Map::new();
+        put(&mut tm, "mode", t.mode);
+        put(&mut tm, "interval_seconds", t.interval_seconds);
+        put(
+            &mut tm,
+            "storage",
+            t.storage.clone().map(|mut s| {
+                s.sort();
+                s.dedup();
+                s
+            }),
+        );
+        r.insert("thumbnails".into(), Value::Object(tm));
+    }
+    put(&mut r, "hls_segment_seconds", rec.hls_segment_seconds);
+    put(&mut r, "reconnect_window_seconds", rec.reconnect_window_seconds);
+    put(
+        &mut r,
+        "record_participant_replicas",
+        rec.record_participant_replicas,
+    );
+    r
+}
+
+/// Normalise IVS's recording configuration into the spec form. IVS echoes its defaults,
+/// so the observed side is always complete.
+fn recording_from_aws(rec: &AutoParticipantRecordingConfiguration) -> Value {
+    let thumbs = rec.thumbnail_configuration();
+    let mut storage: Vec<String> = thumbs
+        .and_then(|t| t.storage.as_ref())
+        .map(|s| s.iter().map(|x| x.as_str().to_string()).collect())
+        .unwrap_or_else(|| vec!["SEQUENTIAL".to_string()]);
+    storage.sort();
+    storage.dedup();
+    let media: Vec<String> = if rec.media_types().is_empty() {
+        vec!["AUDIO_VIDEO".to_string()]
+    } else {
+        rec.media_types().iter().map(|m| m.as_str().to_string()).collect()
+    };
+    json!({
+        "storage_configuration_arn": rec.storage_configuration_arn(),
+        "media_types": media,
+        "thumbnails": {
+            "mode": thumbs.and_then(|t| t.recording_mode.as_ref()).map(|m| m.as_str()).unwrap_or("DISABLED"),
+            "interval_seconds": thumbs.and_then(|t| t.target_interval_seconds).unwrap_or(60),
+            "storage": storage,
+        },
+        "hls_segment_seconds": rec.hls_configuration().and_then(|h| h.target_segment_duration_seconds).unwrap_or(6),
+        "reconnect_window_seconds": rec.recording_reconnect_window_seconds(),
+        "record_participant_replicas": rec.record_participant_replicas(),
+    })
+}
+
+/// Build the SDK recording configuration from a spec `recording` object (only the fields
+/// present are sent; IVS applies its defaults to the rest).
+fn recording_to_aws(rec: &Value) -> anyhow::Result<AutoParticipantRecordingConfiguration> {
+    let mut b = AutoParticipantRecordingConfiguration::builder().storage_configuration_arn(
+        rec["storage_configuration_arn"].as_str().unwrap_or_default(),
+    );
+    if let Some(media) = rec["media_types"].as_array() {
+        b = b.set_media_types(Some(
+            media
+                .iter()
+                .filter_map(Value::as_str)
+                .map(ParticipantRecordingMediaType::from)
+                .collect(),
+        ));
+    }
+    if let Some(t) = rec["thumbnails"].as_object() {
+        let mut tb = ParticipantThumbnailConfiguration::builder();
+        if let Some(m) = t.get("mode").and_then(Value::as_str) {
+            tb = tb.recording_mode(ThumbnailRecordingMode::from(m));
+        }
+        if let Some(i) = t.get("interval_seconds").and_then(Value::as_i64) {
+            tb = tb.target_interval_seconds(i as i32);
+        }
+        if let Some(s) = t.get("storage").and_then(Value::as_array) {
+            tb = tb.set_storage(Some(
+                s.iter()
+                    .filter_map(Value::as_str)
+                    .map(ThumbnailStorageType::from)
+                    .collect(),
+            ));
+        }
+        b = b.thumbnail_configuration(tb.build());
+    }
+    if let Some(h) = rec["hls_segment_seconds"].as_i64() {
+        b = b.hls_configuration(
+            ParticipantRecordingHlsConfiguration::builder()
+                .target_segment_duration_seconds(h as i32)
+                .build(),
+        );
+    }
+    if let Some(w) = rec["reconnect_window_seconds"].as_i64() {
+        b = b.recording_reconnect_window_seconds(w as i32);
+    }
+    if let Some(r) = rec["record_participant_replicas"].as_bool() {
+        b = b.record_participant_replicas(r);
+    }
+    b.build()
+        .context("building the stage recording configuration")
+}
+
+fn to_btree(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// Every stage this stack owns. One paginated ListStages (which returns tags) finds them;
+/// GetStage is called only for stages in `detail` (those whose recording the file
+/// manages), because it is the only call that returns the recording configuration.
+pub async fn observe(aws: &Aws, stack: &str, detail: &BTreeSet<String>) -> anyhow::Result<Vec<Resource>> {
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        aws.limit("ivs", "ListStages").await;
+        let page = aws
+            .ivs
+            .list_stages()
+            .max_results(100)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| aws_error("ivs:ListStages", e))?;
+        for s in page.stages() {
+            let tags = to_btree(s.tags.as_ref());
+            if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+                continue;
+            }
+            let Some(id) = tags.get(TAG_ID).cloned() else {
+                continue;
+            };
+            let mut spec = Map::new();
+            spec.insert("name".into(), json!(s.name().unwrap_or_default()));
+            found.push(Resource {
+                kind: Kind::Stage,
+                id,
+                physical_id: Some(s.arn().to_string()),
+                spec,
+                tags,
+            });
+        }
+        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, r) in found.iter().enumerate() {
+        if !detail.contains(&r.id) {
+            continue;
+        }
+        let (aws, arn) = (aws.clone(), r.physical_id.clone().unwrap_or_default());
+        tasks.spawn(async move {
+            aws.limit("ivs", "GetStage").await;
+            let out = aws.ivs.get_stage().arn(&arn).send().await;
+            (i, out.map_err(|e| aws_error("ivs:GetStage", e)))
+        });
+    }
+    let mut vanished = BTreeSet::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (i, out) = joined.context("a GetStage task failed")?;
+        match out {
+            Ok(out) => {
+                if let Some(rec) = out
+                    .stage()
+                    .and_then(|s| s.auto_participant_recording_configuration())
+                {
+                    found[i].spec.insert("recording".into(), recording_from_aws(rec));
+                }
+            }
+            // Deleted between the list and the get: it is gone, not an error.
+            Err(e) if e.is_not_found() => {
+                vanished.insert(i);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(found
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !vanished.contains(i))
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// Create a stage with its tags. CreateStage has no idempotency token, so the SDK's own
+/// retries are off for it: after a failure that may have created the stage anyway, the
+/// stack's stages are listed by tag before trying again, so no duplicate is made.
+pub async fn create(aws: &Aws, d: &Resource, stack: &str) -> anyhow::Result<String> {
+    let tags: HashMap<String, String> = d.tags.clone().into_iter().collect();
+    let recording = d.spec.get("recording").map(recording_to_aws).transpose()?;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        aws.limit("ivs", "CreateStage").await;
+        let out = aws
+            .ivs
+            .create_stage()
+            .name(d.name())
+            .set_tags(Some(tags.clone()))
+            .set_auto_participant_recording_configuration(recording.clone())
+            .customize()
+            .config_override(
+                aws_sdk_ivsrealtime::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                return out
+                    .stage()
+                    .map(|s| s.arn().to_string())
+                    .context("CreateStage returned no stage");
+            }
+            Err(e) => {
+                let err = aws_error("ivs:CreateStage", e);
+                if !err.retryable || attempt >= 5 {
+                    return Err(err.into());
+                }
+                tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
+                let existing = observe(aws, stack, &BTreeSet::new()).await?;
+                if let Some(s) = existing.iter().find(|s| s.id == d.id) {
+                    return s.physical_id.clone().context("listed stage has no ARN");
+                }
+            }
+        }
+    }
+}
+
+/// Update a stage in place: UpdateStage for the name and recording (the recording is sent
+/// whole, live values kept for unmanaged fields), Tag/UntagResource for tags.
+pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<()> {
+    let arn = live.physical_id.clone().unwrap_or_default();
+    let rec_changed = d
+        .spec
+        .get("recording")
+        .is_some_and(|r| !crate::plan::compute::same(&overlay(live.spec.get("recording").unwrap_or(&Value::Null), r), live.spec.get("recording").unwrap_or(&Value::Null)));
+    if d.name() != live.name() || rec_changed {
+        let mut req = aws.ivs.update_stage().arn(&arn).name(d.name());
+        if rec_changed && let Some(r) = d.spec.get("recording") {
+            let merged = overlay(live.spec.get("recording").unwrap_or(&Value::Null), r);
+            req = req.auto_participant_recording_configuration(recording_to_aws(&merged)?);
+        }
+        aws.limit("ivs", "UpdateStage").await;
+        req.send()
+            .await
+            .map_err(|e| aws_error("ivs:UpdateStage", e))?;
+    }
+    let (set, remove) = tags_delta(&d.tags, &live.tags);
+    if !set.is_empty() {
+        aws.limit("ivs", "TagResource").await;
+        aws.ivs
+            .tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(set.into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| aws_error("ivs:TagResource", e))?;
+    }
+    if !remove.is_empty() {
+        aws.limit("ivs", "UntagResource").await;
+        aws.ivs
+            .untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(|e| aws_error("ivs:UntagResource", e))?;
+    }
+    Ok(())
+}
+
+/// Delete a stage; one that is already gone counts as deleted.
+pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
+    let arn = live.physical_id.clone().unwrap_or_default();
+    aws.limit("ivs", "DeleteStage").await;
+    match aws.ivs.delete_stage().arn(&arn).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let err = aws_error("ivs:DeleteStage", e);
+            if err.is_not_found() { Ok(()) } else { Err(err.into()) }
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The planner: a pure function of (stack file, observed resources) → [`Plan`].
+//!
+//! No I/O happens here, so every rule is tested with plain data. The rules:
+//! - observed resources are grouped by (kind, logical id) from their ownership tags; when
+//!   two live resources claim one id, the one closest to the file is kept and the others
+//!   are removed;
+//! - a field the desired side leaves out is unmanaged and never compared;
+//! - a change to a field the kind cannot update in place turns the update into a replace;
+//! - an owned live resource the file no longer names is deleted, unless it is protected;
+//! - stage references to stages this plan creates stay placeholders ("known after apply").
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{Action, FORMAT_VERSION, FieldChange, ObservedFingerprint, Plan, ResourceChange};
+use crate::kinds::{self, Kind, Resource, StageArns, TAG_STACK, has_placeholder};
+use crate::stack::model::StackFile;
+
+/// Plan `stack` against `observed`. With `destroy`, the desired side is empty: everything
+/// the stack owns is deleted, except what is protected.
+pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
+    // Only what this stack owns takes part; anything else is not ours to touch.
+    let mut groups: BTreeMap<(Kind, String), Vec<&Resource>> = BTreeMap::new();
+    for r in observed
+        .iter()
+        .filter(|r| r.tags.get(TAG_STACK) == Some(&stack.stack))
+    {
+        groups.entry((r.kind, r.id.clone())).or_default().push(r);
+    }
+    for members in groups.values_mut() {
+        members.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
+    }
+
+    // Stages first: their keepers decide the ARNs that policies and alarms reference.
+    let no_arns = StageArns::new();
+    let stage_desired: BTreeMap<String, Resource> = if destroy {
+        BTreeMap::new()
+    } else {
+        kinds::desired(stack, &no_arns)
+            .into_iter()
+            .filter(|r| r.kind == Kind::Stage)
+            .map(|r| (r.id.clone(), r))
+            .collect()
+    };
+    let mut arns = StageArns::new();
+    for ((kind, id), members) in &groups {
+        if *kind != Kind::Stage {
+            continue;
+        }
+        let keeper = choose_keeper(stage_desired.get(id), members);
+        if let Some(arn) = &keeper.physical_id {
+            arns.insert(id.clone(), arn.clone());
+        }
+    }
+
+    let desired = if destroy {
+        Vec::new()
+    } else {
+        kinds::desired(stack, &arns)
+    };
+
+    let mut changes = Vec::new();
+    let mut seen = BTreeMap::new();
+    for d in &desired {
+        seen.insert((d.kind, d.id.clone()), ());
+        let members = groups.get(&(d.kind, d.id.clone()));
+        match members {
+            None => changes.push(create(d)),
+            Some(members) => {
+                let keeper = choose_keeper(Some(d), members);
+                changes.push(change_of(d, keeper));
+                for extra in members.iter().filter(|m| m.physical_id != keeper.physical_id) {
+                    changes.push(remove_duplicate(extra, keeper));
+                }
+            }
+        }
+    }
+    for ((kind, id), members) in &groups {
+        if seen.contains_key(&(*kind, id.clone())) {
+            continue;
+        }
+        for m in members {
+            changes.push(delete(m));
+        }
+    }
+    changes.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+
+    let mut observed_fp: BTreeMap<(Kind, String), Vec<(String, String)>> = BTreeMap::new();
+    for d in &desired {
+        observed_fp.entry((d.kind, d.id.clone())).or_default();
+    }
+    for ((kind, id), members) in &groups {
+        let entry = observed_fp.entry((*kind, id.clone())).or_default();
+        for m in members {
+            entry.push((m.physical_id.clone().unwrap_or_default(), m.fingerprint()));
+        }
+        entry.sort();
+    }
+
+    Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        stack: stack.stack.clone(),
+        region: stack.region.clone(),
+        account: stack.account.clone(),
+        destroy,
+        changes,
+        observed: observed_fp
+            .into_iter()
+            .map(|((kind, id), live)| ObservedFingerprint { kind, id, live })
+            .collect(),
+    }
+}
+
+/// Of several live resources claiming one logical id, keep the one with the fewest
+/// differences from the file; ties go to the smallest physical id, so every run (and
+/// every racing apply) picks the same one.
+fn choose_keeper<'a>(desired: Option<&Resource>, members: &[&'a Resource]) -> &'a Resource {
+    let mut best = members[0];
+    if let Some(d) = desired {
+        let mut best_score = diff(d, best).len();
+        for m in &members[1..] {
+            let score = diff(d, m).len();
+            if score < best_score {
+                best = m;
+                best_score = score;
+            }
+        }
+    }
+    best
+}
+
+fn create(d: &Resource) -> ResourceChange {
+    let mut fields = Vec::new();
+    flatten(&d.spec, "", &mut fields);
+    for (k, v) in &d.tags {
+        fields.push(FieldChange {
+            path: format!("tags.{k}"),
+            before: None,
+            after: Some(Value::String(v.clone())),
+            forces_replacement: false,
+            after_unknown: false,
+        });
+    }
+    ResourceChange {
+        kind: d.kind,
+        id: d.id.clone(),
+        name: d.name().to_string(),
+        action: Action::Create,
+        physical_id: None,
+        reason: None,
+        fields,
+        desired: Some(d.clone()),
+        observed: None,
+    }
+}
+
+fn flatten(spec: &Map<String, Value>, prefix: &str, out: &mut Vec<FieldChange>) {
+    for (k, v) in spec {
+        let path = format!("{prefix}{k}");
+        match v {
+            Value::Null => {}
+            Value::Object(inner) if !inner.is_empty() => flatten(inner, &format!("{path}."), out),
+            _ => out.push(FieldChange {
+                path,
+                before: None,
+                after: Some(v.clone()),
+                forces_replacement: false,
+                after_unknown: has_placeholder(v),
+            }),
+        }
+    }
+}
+
+fn change_of(d: &Resource, live: &Resource) -> ResourceChange {
+    let fields = diff(d, live);
+    let forced: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.forces_replacement)
+        .map(|f| f.path.as_str())
+        .collect();
+    let (action, reason) = if fields.is_empty() {
+        (Action::NoOp, None)
+    } else if forced.is_empty() {
+        (Action::Update, None)
+    } else if live.protected() {
+        (
+            Action::DeleteRefused,
+            Some(format!(
+                "changing {} requires replacing it, which would delete a protected {}; \
+                 change the field back or remove `protect` first",
+                forced.join(", "),
+                d.kind
+            )),
+        )
+    } else {
+        (
+            Action::Replace,
+            Some(format!("{} cannot change in place", forced.join(", "))),
+        )
+    };
+    ResourceChange {
+        kind: d.kind,
+        id: d.id.clone(),
+        name: d.name().to_string(),
+        action,
+        physical_id: live.physical_id.clone(),
+        reason,
+        fields,
+        desired: Some(d.clone()),
+        observed: Some(live.clone()),
+    }
+}
+
+fn delete(live: &Resource) -> ResourceChange {
+    let (action, reason) = if live.protected() {
+        (
+            Action::DeleteRefused,
+            Some(format!(
+                "no longer in the stack file, but protected (tag ivstack:protect=true); \
+                 remove the tag to allow deleting it"
+            )),
+        )
+    } else {
+        (Action::Delete, Some("no longer in the stack file".to_string()))
+    };
+    ResourceChange {
+        kind: live.kind,
+        id: live.id.clone(),
+        name: live.name().to_string(),
+        action,
+        physical_id: live.physical_id.clone(),
+        reason,
+        fields: Vec::new(),
+        desired: None,
+        observed: Some(live.clone()),
+    }
+}
+
+fn remove_duplicate(extra: &Resource, keeper: &Resource) -> ResourceChange {
+    let kept = keeper.physical_id.clone().unwrap_or_default();
+    let (action, reason) = if extra.protected() {
+        (
+            Action::DeleteRefused,
+            Some(format!(
+                "duplicate of {kept} (same logical id), but protected; remove the \
+                 ivstack:protect tag from the duplicate to let it be removed"
+            )),
+        )
+    } else {
+        (
+            Action::RemoveDuplicate,
+            Some(format!("duplicate of {kept}: two live resources claim this logical id")),
+        )
+    };
+    ResourceChange {
+        kind: extra.kind,
+        id: extra.id.clone(),
+        name: extra.name().to_string(),
+        action,
+        physical_id: extra.physical_id.clone(),
+        reason,
+        fields: Vec::new(),
+        desired: None,
+        observed: Some(extra.clone()),
+    }
+}
+
+/// Every difference between a desired and a live resource. Fields absent on the desired
+/// side are unmanaged; tags are compared as a whole, except AWS's own `aws:` tags.
+pub fn diff(desired: &Resource, live: &Resource) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    diff_map(&desired.spec, &live.spec, "", desired.kind, &mut out);
+    let keys: std::collections::BTreeSet<&String> = desired
+        .tags
+        .keys()
+        .chain(live.tags.keys().filter(|k| !k.starts_with("aws:")))
+        .collect();
+    for k in keys {
+        let (before, after) = (live.tags.get(k), desired.tags.get(k));
+        if before != after {
+            out.push(FieldChange {
+                path: format!("tags.{k}"),
+                before: before.map(|v| Value::String(v.clone())),
+                after: after.map(|v| Value::String(v.clone())),
+                forces_replacement: false,
+                after_unknown: false,
+            });
+        }
+    }
+    out
+}
+
+fn diff_map(
+    desired: &Map<String, Value>,
+    live: &Map<String, Value>,
+    prefix: &str,
+    kind: Kind,
+    out: &mut Vec<FieldChange>,
+) {
+    for (k, dv) in desired {
+        if dv.is_null() {
+            continue;
+        }
+        let path = format!("{prefix}{k}");
+        let lv = live.get(k);
+        if let (Value::Object(d), Some(Value::Object(l))) = (dv, lv) {
+            diff_map(d, l, &format!("{path}."), kind, out);
+            continue;
+        }
+        if lv.is_some_and(|lv| same(dv, lv)) {
+            continue;
+        }
+        let top = path.split('.').next().unwrap_or(&path);
+        out.push(FieldChange {
+            forces_replacement: kind.replace_fields().contains(&top),
+            after_unknown: has_placeholder(dv),
+            before: lv.cloned(),
+            after: Some(dv.clone()),
+            path,
+        });
+    }
+}
+
+/// Equality by meaning: numbers compare as numbers (`500` = `500.0`), containers deeply.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
