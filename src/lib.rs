@@ -10,3 +10,6 @@ pub mod stack;
 pub mod kinds;
 pub mod plan;
 pub mod aws;
+pub mod observe;
+pub mod apply;
+pub mod cli;

@@ -1,0 +1,276 @@
+//! Apply: execute a plan exactly, in dependency order, with bounded concurrency.
+//!
+//! Order: stage creates and updates first (policies and alarms name their ARNs and ids),
+//! then the other kinds' creates, updates and replaces with stage placeholders filled in,
+//! then deletes (stages last). Every step is idempotent and nothing is rolled back: after
+//! a failure or an interrupt the report says what was done and what was not, and running
+//! again converges, because the next plan starts from what is live.
+
+pub mod progress;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::Aws;
+use crate::kinds::{self, Kind, Resource, StageArns, has_placeholder, resolve_placeholders};
+use crate::plan::{Action, Plan, ResourceChange};
+pub use progress::Progress;
+
+/// How to apply.
+#[derive(Clone)]
+pub struct ApplyOptions {
+    /// At most this many AWS operations in flight (rate limits apply on top).
+    pub max_concurrency: usize,
+    /// Cancelled on Ctrl-C: no new operation starts, in-flight ones finish.
+    pub cancel: CancellationToken,
+    pub progress: Progress,
+}
+
+/// What happened to one planned change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", content = "detail", rename_all = "snake_case")]
+pub enum Status {
+    Done,
+    Failed(String),
+    NotAttempted(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OpReport {
+    pub kind: Kind,
+    pub id: String,
+    pub name: String,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_id: Option<String>,
+    #[serde(flatten)]
+    pub status: Status,
+    pub seconds: f64,
+}
+
+/// The outcome of an apply.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub operations: Vec<OpReport>,
+    pub interrupted: bool,
+}
+
+impl Report {
+    pub fn succeeded(&self) -> bool {
+        !self.interrupted && self.operations.iter().all(|o| o.status == Status::Done)
+    }
+
+    pub fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+        self.operations.iter().filter(|o| f(&o.status)).count()
+    }
+}
+
+/// Execute `plan` against AWS.
+pub async fn apply(aws: &Aws, plan: &Plan, opts: &ApplyOptions) -> Report {
+    let work: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action.changes_anything())
+        .collect();
+    opts.progress.start(work.len());
+    let report = Arc::new(Mutex::new(Report::default()));
+
+    // Stages that already exist and stay: their ARNs are known up front.
+    let arns = Arc::new(Mutex::new(StageArns::new()));
+    for c in plan.changes.iter().filter(|c| c.kind == Kind::Stage) {
+        if matches!(c.action, Action::NoOp | Action::Update)
+            && let Some(arn) = &c.physical_id
+            && let Ok(mut a) = arns.lock()
+        {
+            a.insert(c.id.clone(), arn.clone());
+        }
+    }
+
+    let is_write = |c: &&&ResourceChange| {
+        matches!(c.action, Action::Create | Action::Update | Action::Replace)
+    };
+    let is_delete = |c: &&&ResourceChange| {
+        matches!(c.action, Action::Delete | Action::RemoveDuplicate)
+    };
+    let phases: Vec<Vec<&ResourceChange>> = vec![
+        work.iter().filter(is_write).filter(|c| c.kind == Kind::Stage).copied().collect(),
+        work.iter().filter(is_write).filter(|c| c.kind != Kind::Stage).copied().collect(),
+        work.iter().filter(is_delete).filter(|c| c.kind != Kind::Stage).copied().collect(),
+        work.iter().filter(is_delete).filter(|c| c.kind == Kind::Stage).copied().collect(),
+    ];
+    for phase in phases {
+        run_phase(aws, &plan.stack, phase, opts, &arns, &report).await;
+    }
+    let mut report = report.lock().map(|r| r.clone()).unwrap_or_default();
+    report.interrupted = opts.cancel.is_cancelled();
+    opts.progress.finish();
+    report
+}
+
+async fn run_phase(
+    aws: &Aws,
+    stack: &str,
+    phase: Vec<&ResourceChange>,
+    opts: &ApplyOptions,
+    arns: &Arc<Mutex<StageArns>>,
+    report: &Arc<Mutex<Report>>,
+) {
+    let gate = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for change in phase {
+        let change = change.clone();
+        let (aws, stack, gate) = (aws.clone(), stack.to_string(), gate.clone());
+        let (arns, report, opts) = (arns.clone(), report.clone(), opts.clone());
+        tasks.spawn(async move {
+            let permit = tokio::select! {
+                p = gate.acquire_owned() => p.ok(),
+                _ = opts.cancel.cancelled() => None,
+            };
+            let started = Instant::now();
+            let status = match permit {
+                None => Status::NotAttempted("interrupted before it started".into()),
+                Some(_permit) if opts.cancel.is_cancelled() => {
+                    Status::NotAttempted("interrupted before it started".into())
+                }
+                Some(_permit) => {
+                    let known = arns.lock().map(|a| a.clone()).unwrap_or_default();
+                    match execute(&aws, &stack, &change, &known).await {
+                        Ok(Executed::Done(Some(arn))) if change.kind == Kind::Stage => {
+                            if let Ok(mut a) = arns.lock() {
+                                a.insert(change.id.clone(), arn);
+                            }
+                            Status::Done
+                        }
+                        Ok(Executed::Done(_)) => Status::Done,
+                        Ok(Executed::Skipped(why)) => Status::NotAttempted(why),
+                        Err(e) => Status::Failed(format!("{e:#}")),
+                    }
+                }
+            };
+            let op = OpReport {
+                kind: change.kind,
+                id: change.id.clone(),
+                name: change.name.clone(),
+                action: change.action,
+                physical_id: change.physical_id.clone(),
+                status,
+                seconds: started.elapsed().as_secs_f64(),
+            };
+            opts.progress.done(&op);
+            if let Ok(mut r) = report.lock() {
+                r.operations.push(op);
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+enum Executed {
+    /// Done; for creates, the new physical id.
+    Done(Option<String>),
+    Skipped(String),
+}
+
+async fn execute(
+    aws: &Aws,
+    stack: &str,
+    change: &ResourceChange,
+    arns: &StageArns,
+) -> anyhow::Result<Executed> {
+    let desired = change.desired.clone().map(|mut d| {
+        let mut spec = serde_json::Value::Object(std::mem::take(&mut d.spec));
+        resolve_placeholders(&mut spec, arns);
+        if let serde_json::Value::Object(m) = spec {
+            d.spec = m;
+        }
+        d
+    });
+    if let Some(d) = &desired
+        && has_placeholder(&serde_json::Value::Object(d.spec.clone()))
+    {
+        let missing: Vec<String> = missing_stages(d);
+        return Ok(Executed::Skipped(format!(
+            "depends on stage(s) {} that could not be created",
+            missing.join(", ")
+        )));
+    }
+    match (change.action, &desired, &change.observed) {
+        (Action::Create, Some(d), _) => Ok(Executed::Done(Some(create(aws, stack, d).await?))),
+        (Action::Update, Some(d), Some(live)) => {
+            update(aws, d, live).await?;
+            Ok(Executed::Done(None))
+        }
+        (Action::Replace, Some(d), Some(live)) => {
+            delete(aws, live).await?;
+            Ok(Executed::Done(Some(create(aws, stack, d).await?)))
+        }
+        (Action::Delete | Action::RemoveDuplicate, _, Some(live)) => {
+            delete(aws, live).await?;
+            Ok(Executed::Done(None))
+        }
+        _ => anyhow::bail!(
+            "the plan entry for {}.{} is incomplete (action {} without the resource it needs); \
+             make a new plan",
+            change.kind,
+            change.id,
+            change.action.as_str()
+        ),
+    }
+}
+
+fn missing_stages(d: &Resource) -> Vec<String> {
+    let text = serde_json::to_string(&d.spec).unwrap_or_default();
+    let mut out: Vec<String> = text
+        .split(kinds::UNKNOWN_PREFIX)
+        .skip(1)
+        .filter_map(|rest| rest.split('.').next())
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<String> {
+    match d.kind {
+        Kind::Stage => kinds::stage::create(aws, d, stack).await,
+        Kind::Policy => kinds::policy::create(aws, d).await,
+        Kind::Alarm => kinds::alarm::create(aws, d).await,
+        Kind::Budget => kinds::budget::create(aws, d).await,
+    }
+}
+
+async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<()> {
+    match d.kind {
+        Kind::Stage => kinds::stage::update(aws, d, live).await,
+        Kind::Policy => kinds::policy::update(aws, d, live).await,
+        Kind::Alarm => kinds::alarm::update(aws, d, live).await,
+        Kind::Budget => kinds::budget::update(aws, d, live).await,
+    }
+}
+
+async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
+    match live.kind {
+        Kind::Stage => kinds::stage::delete(aws, live).await,
+        Kind::Policy => kinds::policy::delete(aws, live).await,
+        Kind::Alarm => kinds::alarm::delete(aws, live).await,
+        Kind::Budget => kinds::budget::delete(aws, live).await,
+    }
+}
+
+/// Counts for the closing summary of an apply.
+pub fn summary(report: &Report) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::new();
+    m.insert("done", report.count(|s| *s == Status::Done));
+    m.insert("failed", report.count(|s| matches!(s, Status::Failed(_))));
+    m.insert(
+        "not_attempted",
+        report.count(|s| matches!(s, Status::NotAttempted(_))),
+    );
+    m
+}

@@ -1,0 +1,4 @@
+//! The commands, one module each; `main.rs` only parses arguments and dispatches here.
+
+pub mod run;
+pub mod session;

@@ -1,0 +1,397 @@
+//! `ivstack plan`, `apply` and `destroy`: load the stack files, observe, plan, show, and
+//! (for apply/destroy) confirm and execute. Also the saved-plan file and its staleness
+//! check.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use super::session::{GlobalArgs, Session};
+use crate::apply::{self, ApplyOptions, Progress, Status};
+use crate::plan::{self, Plan, render};
+use crate::stack::model::StackFile;
+
+/// Exit code: changes are pending (`plan --detailed-exitcode`).
+pub const EXIT_CHANGES: i32 = 2;
+/// Exit code: interrupted (Ctrl-C) or deadline reached.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Stack files or directories (all *.yaml / *.yml within). Default: ./stacks
+    pub paths: Vec<PathBuf>,
+    /// Save the plan to FILE, for `ivstack apply FILE` (one stack only).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when there are changes, 0 when there are none, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    /// Stack files or directories, or one saved plan file from `plan --out`.
+    pub paths: Vec<PathBuf>,
+    /// Apply without asking (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+/// What `plan --out` writes and `apply FILE` reads.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedPlan {
+    /// Marks the file as a saved plan.
+    pub ivstack_saved_plan: u32,
+    pub ivstack_version: String,
+    pub stack_file: PathBuf,
+    /// SHA-256 of the stack file's bytes when the plan was made.
+    pub stack_digest: String,
+    pub plan: Plan,
+}
+
+const SAVED_PLAN_VERSION: u32 = 1;
+
+struct Loaded {
+    path: PathBuf,
+    model: StackFile,
+    digest: String,
+}
+
+fn digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Load and validate every stack; any invalid file stops the command before any network
+/// call, with every finding shown.
+fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("stacks")]
+    } else {
+        paths.to_vec()
+    };
+    let files = expand_paths(&paths)?;
+    if files.is_empty() {
+        bail!("no stack files (*.yaml, *.yml) found in {}", show_paths(&paths));
+    }
+    let mut out = Vec::new();
+    let mut failed = false;
+    for f in files {
+        match load_file(&f, color) {
+            Ok((model, source)) => out.push(Loaded {
+                digest: digest(source.as_bytes()),
+                model,
+                path: f,
+            }),
+            Err(rendered) => {
+                eprint!("{rendered}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        bail!("invalid stack file(s): nothing was planned");
+    }
+    let mut names: Vec<&str> = out.iter().map(|l| l.model.stack.as_str()).collect();
+    names.sort();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        bail!("two stack files declare the same stack `{}`; each stack must live in one file", w[0]);
+    }
+    Ok(out)
+}
+
+fn show_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn make_plan(session: &Session, stack: &StackFile, destroy: bool) -> anyhow::Result<Plan> {
+    let observed = tokio::select! {
+        o = crate::observe::observe(&session.aws, stack) => o?,
+        _ = session.cancel.cancelled() => bail!("interrupted while reading the live account"),
+    };
+    Ok(plan::compute::plan(stack, &observed, destroy))
+}
+
+fn print_plan(plan: &Plan, format: OutputFormat, color: bool, session: &Session) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        OutputFormat::Text => write!(stdout, "{}", render::text(plan, color))?,
+        OutputFormat::Markdown => writeln!(stdout, "{}", render::markdown(plan))?,
+        OutputFormat::Json => {
+            let mut v = render::json(plan);
+            if let Some(obj) = v.as_object_mut() {
+                let t = session.aws.stats.totals();
+                obj.insert(
+                    "api_calls".into(),
+                    serde_json::json!({
+                        "requests": t.attempts,
+                        "throttled": t.throttled,
+                        "transient_failures": t.failed_transient,
+                        "by_operation": session.aws.stats.snapshot(),
+                    }),
+                );
+            }
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&v)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// `ivstack plan`.
+pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<i32> {
+    let color = global.color();
+    let stacks = load_all(&args.paths, color)?;
+    if args.out.is_some() && stacks.len() != 1 {
+        bail!("--out saves the plan of one stack; {} stack files were given", stacks.len());
+    }
+    let mut any_changes = false;
+    for s in &stacks {
+        let session = Session::open(global, &s.model).await?;
+        let result = make_plan(&session, &s.model, false).await;
+        let plan = match result {
+            Ok(p) => p,
+            Err(e) => {
+                session.close().await?;
+                return Err(e);
+            }
+        };
+        any_changes |= plan.has_changes();
+        print_plan(&plan, args.output, color, &session)?;
+        if global.verbose > 0 {
+            eprintln!("{}", session.traffic_line());
+        }
+        if let Some(out) = &args.out {
+            let saved = SavedPlan {
+                ivstack_saved_plan: SAVED_PLAN_VERSION,
+                ivstack_version: env!("CARGO_PKG_VERSION").to_string(),
+                stack_file: s.path.clone(),
+                stack_digest: s.digest.clone(),
+                plan: plan.clone(),
+            };
+            write_atomic(out, &serde_json::to_vec_pretty(&saved)?)?;
+            eprintln!("Saved the plan to {}. Apply exactly it with: ivstack apply {}", out.display(), out.display());
+        }
+        session.close().await?;
+    }
+    Ok(if args.detailed_exitcode && any_changes { EXIT_CHANGES } else { 0 })
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Read a saved plan, or None when the file is not one (then it is a stack file).
+fn read_saved(path: &Path) -> anyhow::Result<Option<SavedPlan>> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(None);
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(None);
+    };
+    if value.get("ivstack_saved_plan").is_none() {
+        return Ok(None);
+    }
+    let saved: SavedPlan = serde_json::from_value(value)
+        .with_context(|| format!("{} looks like a saved plan but cannot be read", path.display()))?;
+    if saved.ivstack_saved_plan != SAVED_PLAN_VERSION {
+        bail!(
+            "{} is a saved plan of format {}, this ivstack reads format {SAVED_PLAN_VERSION}; make a new plan",
+            path.display(),
+            saved.ivstack_saved_plan
+        );
+    }
+    Ok(Some(saved))
+}
+
+/// `ivstack apply` (stack files, or a saved plan) and `ivstack destroy`.
+pub async fn apply_cmd(global: &GlobalArgs, args: &ApplyArgs, destroy: bool) -> anyhow::Result<i32> {
+    let color = global.color();
+    if !destroy && args.paths.len() == 1
+        && let Some(saved) = read_saved(&args.paths[0])?
+    {
+        return apply_saved(global, &args.paths[0], saved).await;
+    }
+    let stacks = load_all(&args.paths, color)?;
+    let mut code = 0;
+    for s in &stacks {
+        let session = Session::open(global, &s.model).await?;
+        let plan = match make_plan(&session, &s.model, destroy).await {
+            Ok(p) => p,
+            Err(e) => {
+                session.close().await?;
+                return Err(e);
+            }
+        };
+        print!("{}", render::text(&plan, color));
+        if !plan.has_changes() {
+            session.close().await?;
+            continue;
+        }
+        if !confirm(&plan, args.auto_approve, destroy)? {
+            session.close().await?;
+            eprintln!("Apply cancelled; nothing was changed.");
+            return Ok(1);
+        }
+        code = code.max(execute(global, &session, &plan).await);
+        session.close().await?;
+        if code != 0 {
+            break;
+        }
+    }
+    Ok(code)
+}
+
+fn confirm(plan: &Plan, auto_approve: bool, destroy: bool) -> anyhow::Result<bool> {
+    if auto_approve {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to {} without confirmation: stdin is not a terminal. Review the plan above \
+             and pass --auto-approve (or save it with `plan --out` and apply that file)",
+            if destroy { "destroy" } else { "apply" }
+        );
+    }
+    eprint!(
+        "\n{} stack `{}` ({})? Only 'yes' is accepted: ",
+        if destroy { "Destroy" } else { "Apply these changes to" },
+        plan.stack,
+        plan.summary().line()
+    );
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
+    let opts = ApplyOptions {
+        max_concurrency: global.max_concurrency,
+        cancel: session.cancel.clone(),
+        progress: Progress::auto(),
+    };
+    let report = apply::apply(&session.aws, plan, &opts).await;
+    let counts = apply::summary(&report);
+    let (done, failed, skipped) = (counts["done"], counts["failed"], counts["not_attempted"]);
+    if report.succeeded() {
+        eprintln!("Apply complete: {done} change(s) made. {}", plan.summary().line());
+    } else {
+        eprintln!(
+            "Apply {}: {done} done, {failed} failed, {skipped} not attempted.",
+            if report.interrupted { "interrupted" } else { "incomplete" }
+        );
+        for op in &report.operations {
+            match &op.status {
+                Status::Failed(e) => eprintln!("  failed: {}.{}: {e}", op.kind, op.id),
+                Status::NotAttempted(why) => eprintln!("  not attempted: {}.{}: {why}", op.kind, op.id),
+                Status::Done => {}
+            }
+        }
+        eprintln!("Nothing was rolled back. Run the same command again to converge.");
+    }
+    if global.verbose > 0 {
+        eprintln!("{}", session.traffic_line());
+    }
+    if report.interrupted {
+        EXIT_INTERRUPTED
+    } else if report.succeeded() {
+        0
+    } else {
+        1
+    }
+}
+
+/// Apply a saved plan exactly, refusing when the stack file or anything observed changed.
+async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyhow::Result<i32> {
+    let bytes = std::fs::read(&saved.stack_file).with_context(|| {
+        format!(
+            "the plan in {} was made from {}, which cannot be read now",
+            file.display(),
+            saved.stack_file.display()
+        )
+    })?;
+    if digest(&bytes) != saved.stack_digest {
+        bail!(
+            "stale plan: {} changed since the plan in {} was made; make a new plan",
+            saved.stack_file.display(),
+            file.display()
+        );
+    }
+    let (model, _) = load_file(&saved.stack_file, false).map_err(|d| anyhow::anyhow!("{d}"))?;
+    let session = Session::open(global, &model).await?;
+    let current = make_plan(&session, &model, saved.plan.destroy).await?;
+    if current.observed != saved.plan.observed {
+        let changed: Vec<String> = saved
+            .plan
+            .observed
+            .iter()
+            .filter(|o| !current.observed.contains(o))
+            .chain(current.observed.iter().filter(|o| !saved.plan.observed.contains(o)))
+            .map(|o| format!("{}.{}", o.kind, o.id))
+            .collect();
+        session.close().await?;
+        bail!(
+            "stale plan: the live account changed since the plan in {} was made ({}); make a new plan",
+            file.display(),
+            changed.join(", ")
+        );
+    }
+    print!("{}", render::text(&saved.plan, global.color()));
+    let code = if saved.plan.has_changes() {
+        execute(global, &session, &saved.plan).await
+    } else {
+        0
+    };
+    session.close().await?;
+    Ok(code)
+}
+
+/// Files named by `paths`: files as given, directories expanded to their `*.yaml` /
+/// `*.yml` files, sorted.
+fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot read directory {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    Ok(out)
+}
+
+/// Load and validate one stack file: the model and its source, or the rendered findings.
+fn load_file(path: &Path, _color: bool) -> Result<(StackFile, String), String> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| format!("error: cannot read {}: {e}\n", path.display()))?;
+    serde_yaml::from_str::<StackFile>(&source)
+        .map(|m| (m, source.clone()))
+        .map_err(|e| format!("error: {}: {e}\n", path.display()))
+}
