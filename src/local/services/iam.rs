@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::local::api::{ApiError, Context, Protocol, Request, Response, Route, Service};
 use crate::local::state::LocalState;
-use crate::local::wire::query::{self, QueryParams, VALIDATION_ERROR, XmlWriter};
+use crate::local::wire::query::{self, QueryParams, VALIDATION_ERROR, Violations, XmlWriter};
 
 /// The XML namespace of IAM responses.
 pub const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -162,106 +162,6 @@ pub(crate) fn route_query(
             protocol: Protocol::AwsQuery,
         }),
         other => Err((Protocol::AwsQuery, query::invalid_action(other, version))),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Model-constraint validation, worded like AWS's "1 validation error detected: ..." messages.
-
-#[derive(Default)]
-struct Violations(Vec<String>);
-
-impl Violations {
-    fn add(&mut self, value: Option<&str>, member: &str, constraint: &str) {
-        let value = match value {
-            Some(v) => format!("'{v}'"),
-            None => "null".to_string(),
-        };
-        self.0.push(format!(
-            "Value {value} at '{member}' failed to satisfy constraint: {constraint}"
-        ));
-    }
-
-    /// A required string member.
-    fn required<'a>(&mut self, p: &'a QueryParams, name: &str) -> Option<&'a str> {
-        let v = p.get(name);
-        if v.is_none() {
-            self.add(None, &query::lower_camel(name), "Member must not be null");
-        }
-        v
-    }
-
-    fn length(&mut self, member: &str, v: &str, min: usize, max: usize) {
-        let n = v.chars().count();
-        if n < min {
-            self.add(
-                Some(v),
-                member,
-                &format!("Member must have length greater than or equal to {min}"),
-            );
-        } else if n > max {
-            self.add(
-                Some(v),
-                member,
-                &format!("Member must have length less than or equal to {max}"),
-            );
-        }
-    }
-
-    fn pattern(&mut self, member: &str, v: &str, ok: bool, pattern: &str) {
-        if !ok {
-            self.add(
-                Some(v),
-                member,
-                &format!("Member must satisfy regular expression pattern: {pattern}"),
-            );
-        }
-    }
-
-    fn enumeration(&mut self, member: &str, v: &str, allowed: &[&str]) {
-        if !allowed.contains(&v) {
-            self.add(
-                Some(v),
-                member,
-                &format!(
-                    "Member must satisfy enum value set: [{}]",
-                    allowed.join(", ")
-                ),
-            );
-        }
-    }
-
-    fn range(&mut self, member: &str, v: i64, min: i64, max: i64) {
-        let s = v.to_string();
-        if v < min {
-            self.add(
-                Some(&s),
-                member,
-                &format!("Member must have value greater than or equal to {min}"),
-            );
-        } else if v > max {
-            self.add(
-                Some(&s),
-                member,
-                &format!("Member must have value less than or equal to {max}"),
-            );
-        }
-    }
-
-    fn finish(self) -> Result<(), ApiError> {
-        match self.0.len() {
-            0 => Ok(()),
-            1 => Err(ApiError::new(
-                400,
-                VALIDATION_ERROR,
-                format!("1 validation error detected: {}", self.0[0]),
-            )),
-            n => Err(ApiError::new(
-                400,
-                VALIDATION_ERROR,
-                format!("{n} validation errors detected: {}", self.0.join("; ")),
-            )),
-        }
     }
 }
 
@@ -791,7 +691,7 @@ fn create_policy(
         v.length("description", d, 0, 1000);
     }
     let tags = check_tags(&mut v, p)?;
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let (Some(name), Some(doc)) = (name, doc) else {
         return Err(invalid_input("PolicyName and PolicyDocument are required."));
     };
@@ -846,7 +746,7 @@ fn create_policy(
 fn get_policy(st: &mut IamState, p: &QueryParams) -> Result<Option<String>, ApiError> {
     let mut v = Violations::default();
     let arn = check_arn(&mut v, p);
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let policy = find(st, &arn.unwrap_or_default())?;
     let mut w = XmlWriter::new();
     write_policy(&mut w, "Policy", policy, true);
@@ -869,7 +769,7 @@ fn list_policies(st: &mut IamState, p: &QueryParams) -> Result<Option<String>, A
     }
     let only_attached = p.bool("OnlyAttached")?.unwrap_or(false);
     let (marker, max) = check_paging(&mut v, p)?;
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     // Only customer-managed policies exist here: AWS-managed ones are not emulated, and
     // nothing can be attached, so OnlyAttached and PermissionsBoundary usage match none.
     let include = scope != "AWS"
@@ -907,7 +807,7 @@ fn create_policy_version(
     let arn = check_arn(&mut v, p);
     let doc = check_document(&mut v, p);
     let set_default = p.bool("SetAsDefault")?.unwrap_or(false);
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let (Some(arn), Some(doc)) = (arn, doc) else {
         return Err(invalid_input("PolicyArn and PolicyDocument are required."));
     };
@@ -944,7 +844,7 @@ fn list_policy_versions(st: &mut IamState, p: &QueryParams) -> Result<Option<Str
     let mut v = Violations::default();
     let arn = check_arn(&mut v, p);
     let (marker, max) = check_paging(&mut v, p)?;
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let policy = find(st, &arn.unwrap_or_default())?;
     // Newest first, as AWS lists them; the sort key inverts the version number.
     let items: Vec<(String, u32)> = policy
@@ -970,7 +870,7 @@ fn get_policy_version(st: &mut IamState, p: &QueryParams) -> Result<Option<Strin
     let mut v = Violations::default();
     let arn = check_arn(&mut v, p);
     let id = check_version_id(&mut v, p);
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let (arn, id) = (arn.unwrap_or_default(), id.unwrap_or_default());
     let policy = find(st, &arn)?;
     let n = version_number(&id).filter(|n| policy.versions.contains_key(n));
@@ -990,7 +890,7 @@ fn set_default_policy_version(
     let mut v = Violations::default();
     let arn = check_arn(&mut v, p);
     let id = check_version_id(&mut v, p);
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let (arn, id) = (arn.unwrap_or_default(), id.unwrap_or_default());
     let policy = find(st, &arn)?;
     match version_number(&id).filter(|n| policy.versions.contains_key(n)) {
@@ -1009,7 +909,7 @@ fn delete_policy_version(st: &mut IamState, p: &QueryParams) -> Result<Option<St
     let mut v = Violations::default();
     let arn = check_arn(&mut v, p);
     let id = check_version_id(&mut v, p);
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let (arn, id) = (arn.unwrap_or_default(), id.unwrap_or_default());
     let policy = find(st, &arn)?;
     let Some(n) = version_number(&id).filter(|n| policy.versions.contains_key(n)) else {
@@ -1029,7 +929,7 @@ fn delete_policy_version(st: &mut IamState, p: &QueryParams) -> Result<Option<St
 fn delete_policy(st: &mut IamState, p: &QueryParams) -> Result<Option<String>, ApiError> {
     let mut v = Violations::default();
     let arn = check_arn(&mut v, p);
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let arn = arn.unwrap_or_default();
     let policy = find(st, &arn)?;
     if policy.versions.len() > 1 {
@@ -1050,7 +950,7 @@ fn tag_policy(st: &mut IamState, p: &QueryParams) -> Result<Option<String>, ApiE
         v.add(None, "tags", "Member must not be null");
     }
     let tags = check_tags(&mut v, p)?;
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     reject_duplicate_tag_keys(&tags)?;
     let policy = find(st, &arn.unwrap_or_default())?;
     let mut merged = policy.tags.clone();
@@ -1091,7 +991,7 @@ fn untag_policy(st: &mut IamState, p: &QueryParams) -> Result<Option<String>, Ap
             }
         }
     }
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let policy = find(st, &arn.unwrap_or_default())?;
     let keys = keys.unwrap_or_default();
     policy
@@ -1104,7 +1004,7 @@ fn list_policy_tags(st: &mut IamState, p: &QueryParams) -> Result<Option<String>
     let mut v = Violations::default();
     let arn = check_arn(&mut v, p);
     let (marker, max) = check_paging(&mut v, p)?;
-    v.finish()?;
+    v.finish(VALIDATION_ERROR)?;
     let policy = find(st, &arn.unwrap_or_default())?;
     let items: Vec<(String, (&String, &String))> = policy
         .tags
@@ -1237,7 +1137,7 @@ mod tests {
         let mut v = Violations::default();
         v.pattern("policyName", "a b", false, r"[\w+=,.@-]+");
         assert_eq!(
-            v.finish().unwrap_err().message,
+            v.finish(VALIDATION_ERROR).unwrap_err().message,
             r"1 validation error detected: Value 'a b' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+"
         );
     }

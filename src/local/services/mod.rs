@@ -19,10 +19,10 @@ pub mod tokens;
 pub fn all_services() -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(ivs::IvsService),
-        // Arc::new(iam::IamService::default()),
-        // Arc::new(sts::StsService::default()),
+        Arc::new(iam::IamService),
+        Arc::new(sts::StsService),
         Arc::new(cloudwatch::CloudWatchService),
-        // Arc::new(budgets::BudgetsService::default()),
+        Arc::new(budgets::BudgetsService),
     ]
 }
 

@@ -6,6 +6,7 @@
 //! code from `__type` (or the `x-amzn-errortype` header), stripping any `namespace#` prefix and
 //! `:suffix`; the message key differs per service model (`Message` for Budgets, `message` for
 //! most), so callers choose it. Timestamps in these protocols are epoch seconds (numbers).
+//! The server adds the `x-amzn-RequestId` header to every response.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -78,10 +79,9 @@ pub fn parse_body(req: &Request) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// A 200 response with `value` serialised as the body.
-pub fn ok<T: Serialize>(value: &T, version: JsonVersion, request_id: &str) -> Response {
+pub fn ok<T: Serialize>(value: &T, version: JsonVersion) -> Response {
     match serde_json::to_vec(value) {
-        Ok(body) => Response::new(200, version.content_type(), body)
-            .with_header("x-amzn-requestid", request_id),
+        Ok(body) => Response::new(200, version.content_type(), body),
         // Serialising our own plain data cannot fail in practice; answer in-shape anyway.
         Err(e) => error(
             &ApiError::new(
@@ -91,19 +91,18 @@ pub fn ok<T: Serialize>(value: &T, version: JsonVersion, request_id: &str) -> Re
             ),
             version,
             MessageKey::Lower,
-            request_id,
         ),
     }
 }
 
 /// The empty-structure success `{}`.
-pub fn empty(version: JsonVersion, request_id: &str) -> Response {
-    Response::new(200, version.content_type(), "{}").with_header("x-amzn-requestid", request_id)
+pub fn empty(version: JsonVersion) -> Response {
+    Response::new(200, version.content_type(), "{}")
 }
 
 /// The error response: status from the error, body `{"__type": code, <key>: message}`, and
 /// for awsQuery-compatible services the `x-amzn-query-error: Code;Sender` header.
-pub fn error(err: &ApiError, version: JsonVersion, key: MessageKey, request_id: &str) -> Response {
+pub fn error(err: &ApiError, version: JsonVersion, key: MessageKey) -> Response {
     let mut body = Map::new();
     body.insert("__type".into(), Value::String(err.code.clone()));
     let key = match key {
@@ -115,8 +114,7 @@ pub fn error(err: &ApiError, version: JsonVersion, key: MessageKey, request_id: 
         err.status,
         version.content_type(),
         Value::Object(body).to_string(),
-    )
-    .with_header("x-amzn-requestid", request_id);
+    );
     if let Some(q) = &err.query_code {
         let fault = if err.sender_fault {
             "Sender"
@@ -195,7 +193,7 @@ mod tests {
     #[test]
     fn renders_errors() {
         let e = ApiError::new(400, "NotFoundException", "gone").with_query_code("ResourceNotFound");
-        let r = error(&e, JsonVersion::V1_1, MessageKey::Upper, "rid");
+        let r = error(&e, JsonVersion::V1_1, MessageKey::Upper);
         assert_eq!(r.status, 400);
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(

@@ -12,7 +12,7 @@
 //! [`response`] into `<OpResponse xmlns=..><OpResult>..</OpResult><ResponseMetadata>..`;
 //! errors by [`error_response`] into `<ErrorResponse><Error><Type/><Code/><Message/></Error>
 //! <RequestId/></ErrorResponse>`, which is what the SDKs' `rest_xml_wrapped_errors` and
-//! botocore's query parser read.
+//! botocore's query parser read. The server adds the `x-amzn-RequestId` header.
 
 use std::collections::BTreeMap;
 
@@ -206,6 +206,114 @@ fn malformed(name: &str, value: &str, kind: &str) -> ApiError {
     )
 }
 
+/// Collects violations of model constraints (required, length, pattern, enum, range) and
+/// words them as AWS services do, whatever the protocol: `1 validation error detected: Value
+/// 'x' at 'policyName' failed to satisfy constraint: Member must ...`. awsQuery services use
+/// the code [`VALIDATION_ERROR`]; JSON services `ValidationException`.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<String>);
+
+impl Violations {
+    /// Record that `member` (with `value`, `None` printing as `null`) violates `constraint`.
+    pub fn add(&mut self, value: Option<&str>, member: &str, constraint: &str) {
+        let value = match value {
+            Some(v) => format!("'{v}'"),
+            None => "null".to_string(),
+        };
+        self.0.push(format!(
+            "Value {value} at '{member}' failed to satisfy constraint: {constraint}"
+        ));
+    }
+
+    /// A required awsQuery string member.
+    pub fn required<'a>(&mut self, p: &'a QueryParams, name: &str) -> Option<&'a str> {
+        let v = p.get(name);
+        if v.is_none() {
+            self.add(None, &lower_camel(name), "Member must not be null");
+        }
+        v
+    }
+
+    pub fn length(&mut self, member: &str, v: &str, min: usize, max: usize) {
+        let n = v.chars().count();
+        if n < min {
+            self.add(
+                Some(v),
+                member,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        } else if n > max {
+            self.add(
+                Some(v),
+                member,
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    pub fn pattern(&mut self, member: &str, v: &str, ok: bool, pattern: &str) {
+        if !ok {
+            self.add(
+                Some(v),
+                member,
+                &format!("Member must satisfy regular expression pattern: {pattern}"),
+            );
+        }
+    }
+
+    pub fn enumeration(&mut self, member: &str, v: &str, allowed: &[&str]) {
+        if !allowed.contains(&v) {
+            self.add(
+                Some(v),
+                member,
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+
+    pub fn range(&mut self, member: &str, v: i64, min: i64, max: i64) {
+        let s = v.to_string();
+        if v < min {
+            self.add(
+                Some(&s),
+                member,
+                &format!("Member must have value greater than or equal to {min}"),
+            );
+        } else if v > max {
+            self.add(
+                Some(&s),
+                member,
+                &format!("Member must have value less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// Whether nothing was violated so far.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing was violated, else one 400 error with `code` listing every violation.
+    pub fn finish(self, code: &str) -> Result<(), ApiError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(ApiError::new(
+                400,
+                code,
+                format!("1 validation error detected: {}", self.0[0]),
+            )),
+            n => Err(ApiError::new(
+                400,
+                code,
+                format!("{n} validation errors detected: {}", self.0.join("; ")),
+            )),
+        }
+    }
+}
+
 /// `PolicyName` -> `policyName`: how AWS names members in validation messages.
 pub fn lower_camel(name: &str) -> String {
     let mut chars = name.chars();
@@ -309,10 +417,6 @@ pub fn iso8601(epoch_seconds: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
 }
 
-fn with_request_id(resp: Response, request_id: &str) -> Response {
-    resp.with_header("x-amzn-requestid", request_id)
-}
-
 /// A success response: `<{action}Response xmlns="{xmlns}"><{action}Result>{result}</..>
 /// <ResponseMetadata><RequestId>..</RequestId></ResponseMetadata></{action}Response>`.
 /// Operations without output pass `None` and get no `Result` element, as AWS sends it.
@@ -325,7 +429,7 @@ pub fn response(action: &str, xmlns: &str, result: Option<&str>, request_id: &st
         "<ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
         escape(request_id)
     ));
-    with_request_id(Response::new(200, CONTENT_TYPE, body), request_id)
+    Response::new(200, CONTENT_TYPE, body)
 }
 
 /// The awsQuery error document, with the error's status code. `Type` is `Sender` for
@@ -347,10 +451,7 @@ pub fn error_response(err: &ApiError, xmlns: &str, request_id: &str) -> Response
         .end("Error")
         .elem("RequestId", request_id)
         .end("ErrorResponse");
-    with_request_id(
-        Response::new(err.status, CONTENT_TYPE, w.finish()),
-        request_id,
-    )
+    Response::new(err.status, CONTENT_TYPE, w.finish())
 }
 
 /// The error for an `Action` the service does not know (or a missing one), as AWS words it.
