@@ -136,7 +136,9 @@ pub async fn raw_http(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
+    // The server may answer (e.g. 413) and close before reading a large body; still read
+    // its answer.
+    let _ = stream.write_all(body).await;
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).await?;
     let text = String::from_utf8_lossy(&buf).into_owned();
