@@ -859,7 +859,7 @@ fn decode_input(protocol: Protocol, req: &Request) -> Result<Value, ApiError> {
 }
 
 fn render_output(protocol: Protocol, op: &str, output: Option<&Value>, ctx: &Context) -> Response {
-    let resp = match protocol {
+    match protocol {
         Protocol::RpcV2Cbor => cbor::response(output),
         Protocol::AwsQuery => {
             let mut body = format!("<{op}Response xmlns=\"{XMLNS}\">");
@@ -884,8 +884,7 @@ fn render_output(protocol: Protocol, op: &str, output: Option<&Value>, ctx: &Con
                 .unwrap_or_else(|| "{}".to_string());
             Response::new(200, JSON_CONTENT_TYPE, body)
         }
-    };
-    resp
+    }
 }
 
 fn xml_escape(s: &str) -> String {
@@ -1017,10 +1016,10 @@ fn check_tags(tags: &[(String, String)]) -> Result<(), ApiError> {
 /// forms (`tm99`, `TM(10%:90%)`, `wm…`, `tc…`, `ts…`, `pr…`).
 fn valid_extended_statistic(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix('p') {
-        if let Ok(p) = rest.parse::<f64>() {
-            return (0.0..=100.0).contains(&p) && !rest.is_empty();
-        }
+    if let Some(rest) = lower.strip_prefix('p')
+        && let Ok(p) = rest.parse::<f64>()
+    {
+        return (0.0..=100.0).contains(&p) && !rest.is_empty();
     }
     ["tm", "wm", "tc", "ts", "pr", "iqm"]
         .iter()
@@ -1116,12 +1115,12 @@ fn check_alarm(input: &Value) -> Result<(), ApiError> {
             }
             _ => {}
         }
-        if let Some(ext) = str_member(input, "ExtendedStatistic") {
-            if !valid_extended_statistic(ext) {
-                return Err(validation(format!(
-                    "The value {ext} for parameter ExtendedStatistic is not supported."
-                )));
-            }
+        if let Some(ext) = str_member(input, "ExtendedStatistic")
+            && !valid_extended_statistic(ext)
+        {
+            return Err(validation(format!(
+                "The value {ext} for parameter ExtendedStatistic is not supported."
+            )));
         }
         match int_member(input, "Period") {
             None => return Err(validation("Period must not be null")),
@@ -1190,19 +1189,19 @@ fn check_alarm(input: &Value) -> Result<(), ApiError> {
         }
     }
 
-    if let Some(t) = str_member(input, "TreatMissingData") {
-        if !["breaching", "notBreaching", "ignore", "missing"].contains(&t) {
-            return Err(validation(format!(
-                "Invalid value '{t}' for TreatMissingData: valid values are breaching, notBreaching, ignore and missing."
-            )));
-        }
+    if let Some(t) = str_member(input, "TreatMissingData")
+        && !["breaching", "notBreaching", "ignore", "missing"].contains(&t)
+    {
+        return Err(validation(format!(
+            "Invalid value '{t}' for TreatMissingData: valid values are breaching, notBreaching, ignore and missing."
+        )));
     }
-    if let Some(e) = str_member(input, "EvaluateLowSampleCountPercentile") {
-        if !["evaluate", "ignore"].contains(&e) {
-            return Err(validation(format!(
-                "Invalid value '{e}' for EvaluateLowSampleCountPercentile: valid values are evaluate and ignore."
-            )));
-        }
+    if let Some(e) = str_member(input, "EvaluateLowSampleCountPercentile")
+        && !["evaluate", "ignore"].contains(&e)
+    {
+        return Err(validation(format!(
+            "Invalid value '{e}' for EvaluateLowSampleCountPercentile: valid values are evaluate and ignore."
+        )));
     }
     for list in ["OKActions", "AlarmActions", "InsufficientDataActions"] {
         for action in names_member(input, list) {
@@ -1389,13 +1388,11 @@ fn describe_alarms(region: &RegionAlarms, input: &Value) -> Result<Value, ApiErr
         Value::List(page.iter().map(|a| alarm_value(a)).collect()),
     );
     out.insert("CompositeAlarms", Value::List(Vec::new()));
-    if more {
-        if let Some(last) = page.last() {
-            out.insert(
-                "NextToken",
-                Value::Str(encode_token(str_member_map(&last.config, "AlarmName"))),
-            );
-        }
+    if more && let Some(last) = page.last() {
+        out.insert(
+            "NextToken",
+            Value::Str(encode_token(str_member_map(&last.config, "AlarmName"))),
+        );
     }
     Ok(out)
 }
@@ -1535,15 +1532,15 @@ fn set_alarm_state(
 ) -> Result<Option<Value>, ApiError> {
     let name = str_member(input, "AlarmName").unwrap_or_default();
     let data = str_member(input, "StateReasonData");
-    if let Some(d) = data {
-        if serde_json::from_str::<serde_json::Value>(d).is_err() {
-            return Err(err(
-                400,
-                "InvalidFormatFault",
-                "InvalidFormat",
-                "StateReasonData is not valid JSON.",
-            ));
-        }
+    if let Some(d) = data
+        && serde_json::from_str::<serde_json::Value>(d).is_err()
+    {
+        return Err(err(
+            400,
+            "InvalidFormatFault",
+            "InvalidFormat",
+            "StateReasonData is not valid JSON.",
+        ));
     }
     let Some(alarm) = region.alarms.get_mut(name) else {
         return Err(err(
