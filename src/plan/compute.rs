@@ -216,10 +216,11 @@ fn delete(live: &Resource) -> ResourceChange {
     let (action, reason) = if live.protected() {
         (
             Action::DeleteRefused,
-            Some(format!(
+            Some(
                 "no longer in the stack file, but protected (tag ivstack:protect=true); \
                  remove the tag to allow deleting it"
-            )),
+                    .to_string(),
+            ),
         )
     } else {
         (Action::Delete, Some("no longer in the stack file".to_string()))

@@ -7,6 +7,8 @@
 
 pub mod compute;
 pub mod render;
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -1,0 +1,292 @@
+//! The Markdown rendering, for pull-request comments: summary first, then one collapsible
+//! section per changed resource, kept under [`MARKDOWN_LIMIT`] by eliding the middle.
+//!
+//! User values (names, tags, reasons that quote them) are HTML-escaped wherever Markdown
+//! would interpret them, `@` and `#` included so a stack file cannot ping people or link
+//! issues; diffs sit in fenced blocks whose fence is longer than any backtick run inside.
+
+use std::fmt::Write as _;
+
+use super::{DiffLine, ShownField, address, line_diff, marker, show_value, verb};
+use crate::plan::{Action, Plan, ResourceChange};
+
+/// Most characters (bytes, to be safe with any count) a Markdown rendering may have:
+/// GitHub caps a comment at 65,535 characters; this leaves room for a wrapper's own text.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
+/// The plan as Markdown for a pull-request comment, never longer than [`MARKDOWN_LIMIT`].
+pub fn markdown(plan: &Plan) -> String {
+    let head = header(plan);
+    let shown: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if shown.is_empty() {
+        return head;
+    }
+    let sections: Vec<String> = shown.iter().map(|c| section(c)).collect();
+    let budget = MARKDOWN_LIMIT.saturating_sub(head.len());
+    let total: usize = sections.iter().map(String::len).sum();
+    if total <= budget {
+        return head + &sections.concat();
+    }
+
+    // Too long: keep sections from both ends, alternately, while they fit next to the note.
+    let note_reserve = elision_note(sections.len()).len();
+    let room = budget.saturating_sub(note_reserve);
+    let (mut front, mut back) = (0usize, sections.len());
+    let mut used = 0usize;
+    let mut take_front = true;
+    let mut stuck = (false, false);
+    while front < back && !(stuck.0 && stuck.1) {
+        let idx = if take_front { front } else { back - 1 };
+        let len = sections[idx].len();
+        if used + len <= room {
+            used += len;
+            if take_front {
+                front += 1;
+            } else {
+                back -= 1;
+            }
+            stuck = (false, false);
+        } else if take_front {
+            stuck.0 = true;
+        } else {
+            stuck.1 = true;
+        }
+        take_front = !take_front;
+    }
+    let elided = back - front;
+    let mut out = head;
+    for s in &sections[..front] {
+        out.push_str(s);
+    }
+    if elided > 0 {
+        out.push_str(&elision_note(elided));
+    }
+    for s in &sections[back..] {
+        out.push_str(s);
+    }
+    out
+}
+
+fn elision_note(elided: usize) -> String {
+    format!(
+        "> [!NOTE]\n> **{elided} resource change{} elided** here to keep this comment under \
+         {} characters. The full plan is in the JSON report \
+         (`ivstack plan --output json`) and in the saved plan (`ivstack plan --out FILE`).\n\n",
+        if elided == 1 { " is" } else { "s are" },
+        thousands(MARKDOWN_LIMIT)
+    )
+}
+
+/// `60000` → `60,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn header(plan: &Plan) -> String {
+    let s = plan.summary();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### ivstack {}: <code>{}</code>\n",
+        if plan.destroy { "destroy plan" } else { "plan" },
+        escape(&plan.stack)
+    );
+    let account = plan
+        .account
+        .as_deref()
+        .map(|a| format!(", account <code>{}</code>", escape(a)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Region <code>{}</code>{account}.\n",
+        escape(&plan.region)
+    );
+    if !plan.changes.iter().any(|c| c.action != Action::NoOp) {
+        let _ = writeln!(
+            out,
+            "**No changes.** The live account matches the stack file ({} unchanged).",
+            s.unchanged
+        );
+        return out;
+    }
+    let _ = writeln!(out, "**Plan: {}.**\n", s.line());
+    out.push_str("| Create | Update | Replace | Delete | Refused (protected) | Unchanged |\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} |\n",
+        s.create, s.update, s.replace, s.delete, s.refused, s.unchanged
+    );
+    out
+}
+
+fn section(c: &ResourceChange) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<details><summary><code>{}</code> <b>{}</b> (<code>{}</code>) {}</summary>",
+        escape(marker(c.action)),
+        escape(&address(c)),
+        escape(&c.name),
+        escape(verb(c)),
+    );
+    if c.physical_id.is_some() || c.reason.is_some() {
+        out.push('\n');
+    }
+    if let Some(pid) = &c.physical_id {
+        let _ = writeln!(out, "Physical id: <code>{}</code><br>", escape(pid));
+    }
+    if let Some(reason) = &c.reason {
+        let _ = writeln!(out, "Reason: {}<br>", escape(reason));
+    }
+    let shown: Vec<ShownField<'_>> = c.fields.iter().map(ShownField::new).collect();
+    let scalars = scalar_fields(c.action, &shown);
+    if !scalars.is_empty() {
+        fenced(&mut out, &scalars);
+    }
+    // Each multi-line value (the IAM document) gets its own diff block, line by line.
+    for f in shown.iter().filter(|f| f.is_multiline()) {
+        let forced = if f.forces_replacement {
+            " (forces replacement)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "\n<code>{}</code>{forced}:", escape(f.path));
+        fenced(&mut out, &multiline(f));
+    }
+    out.push_str("\n</details>\n\n");
+    out
+}
+
+/// A `diff` block whose fence is longer than any backtick run inside, so no value can
+/// close it early.
+fn fenced(out: &mut String, body: &str) {
+    let fence = "`".repeat(longest_backtick_run(body).max(2) + 1);
+    let _ = write!(out, "\n{fence}diff\n{body}{fence}\n");
+}
+
+/// The single-line field changes of a resource, `-` old and `+` new.
+fn scalar_fields(action: Action, fields: &[ShownField<'_>]) -> String {
+    let mut out = String::new();
+    for f in fields.iter().filter(|f| !f.is_multiline()) {
+        let forced = if f.forces_replacement {
+            "  # forces replacement"
+        } else {
+            ""
+        };
+        if let Some(b) = &f.before
+            && action != Action::Create
+        {
+            let _ = writeln!(out, "- {}: {}", f.path, show_value(b));
+        }
+        if let Some(a) = &f.after {
+            let _ = writeln!(out, "+ {}: {}{forced}", f.path, show_value(a));
+        } else if !forced.is_empty() {
+            let _ = writeln!(out, "# {}{forced}", f.path);
+        }
+    }
+    out
+}
+
+/// A multi-line value as diff lines: all added, all removed, or a unified diff.
+fn multiline(f: &ShownField<'_>) -> String {
+    let lines: Vec<DiffLine> = match (&f.before, &f.after) {
+        (None, Some(_)) => f
+            .after_text()
+            .lines()
+            .map(|l| DiffLine::Added(l.to_string()))
+            .collect(),
+        (Some(_), None) => f
+            .before_text()
+            .lines()
+            .map(|l| DiffLine::Removed(l.to_string()))
+            .collect(),
+        _ => line_diff(
+            &super::text::with_newline(f.before_text()),
+            &super::text::with_newline(&f.after_text()),
+        ),
+    };
+    let mut out = String::new();
+    for l in lines {
+        let _ = match l {
+            DiffLine::Hunk(h) => writeln!(out, "{h}"),
+            DiffLine::Same(s) => writeln!(out, " {s}"),
+            DiffLine::Removed(s) => writeln!(out, "-{s}"),
+            DiffLine::Added(s) => writeln!(out, "+{s}"),
+        };
+    }
+    out
+}
+
+fn longest_backtick_run(s: &str) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for ch in s.chars() {
+        if ch == '`' {
+            run += 1;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+/// Escape text for HTML and Markdown inline contexts (inside `<summary>`, `<code>`, table
+/// cells): entities render as the same characters but are not interpreted.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '`' | '*' | '_' | '[' | ']' | '\\' | '|' | '~' | '#' | '@' | '!' | '$' => {
+                let _ = write!(out, "&#{};", ch as u32);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralises_markdown_and_html() {
+        let e = escape("<script>*x* @team #12 `a|b`");
+        assert_eq!(
+            e,
+            "&lt;script&gt;&#42;x&#42; &#64;team &#35;12 &#96;a&#124;b&#96;"
+        );
+        assert_eq!(escape("live-events-main"), "live-events-main");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(60_000), "60,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn fence_outgrows_backticks_in_values() {
+        assert_eq!(longest_backtick_run("a ```` b ` c"), 4);
+    }
+}

@@ -1,0 +1,454 @@
+//! Snapshot tests of the three plan renderings (text, JSON report, Markdown) on a
+//! representative plan, the empty plan, and a 2,000-resource plan that must be elided to
+//! fit a pull-request comment.
+//!
+//! The plans are built as plain data, so the snapshots show the renderers' work alone.
+
+use std::collections::BTreeMap;
+
+use ivstack::kinds::{Kind, Resource, TAG_ID, TAG_PROTECT, TAG_STACK};
+use ivstack::plan::render::{self, MARKDOWN_LIMIT};
+use ivstack::plan::{Action, FORMAT_VERSION, FieldChange, Plan, ResourceChange};
+use serde_json::{Value, json};
+
+const MAIN_ARN: &str = "arn:aws:ivs:us-west-2:123456789012:stage/SideAbCd";
+
+fn field(path: &str, before: Option<Value>, after: Option<Value>) -> FieldChange {
+    let after_unknown = after
+        .as_ref()
+        .is_some_and(|v| v.to_string().contains("${stages."));
+    FieldChange {
+        path: path.into(),
+        before,
+        after,
+        forces_replacement: false,
+        after_unknown,
+    }
+}
+
+fn forcing(mut f: FieldChange) -> FieldChange {
+    f.forces_replacement = true;
+    f
+}
+
+fn change(
+    kind: Kind,
+    id: &str,
+    name: &str,
+    action: Action,
+    physical_id: Option<&str>,
+) -> ResourceChange {
+    ResourceChange {
+        kind,
+        id: id.into(),
+        name: name.into(),
+        action,
+        physical_id: physical_id.map(str::to_string),
+        reason: None,
+        fields: Vec::new(),
+        desired: None,
+        observed: None,
+    }
+}
+
+fn observed(kind: Kind, id: &str, pid: &str, protect: bool) -> Resource {
+    let mut tags = BTreeMap::from([
+        (TAG_STACK.to_string(), "live-events".to_string()),
+        (TAG_ID.to_string(), id.to_string()),
+    ]);
+    if protect {
+        tags.insert(TAG_PROTECT.to_string(), "true".to_string());
+    }
+    Resource {
+        kind,
+        id: id.into(),
+        physical_id: Some(pid.into()),
+        spec: serde_json::Map::new(),
+        tags,
+    }
+}
+
+fn plan(changes: Vec<ResourceChange>) -> Plan {
+    Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        stack: "live-events".into(),
+        region: "us-west-2".into(),
+        account: Some("123456789012".into()),
+        destroy: false,
+        changes,
+        observed: Vec::new(),
+    }
+}
+
+const DOC_BEFORE: &str = r#"{
+  "Statement": [
+    {
+      "Action": [
+        "ivs:CreateParticipantToken"
+      ],
+      "Effect": "Allow",
+      "Resource": [
+        "arn:aws:ivs:us-west-2:123456789012:stage/SideAbCd"
+      ]
+    }
+  ],
+  "Version": "2012-10-17"
+}"#;
+
+const DOC_AFTER: &str = r#"{
+  "Statement": [
+    {
+      "Action": [
+        "ivs:CreateParticipantToken",
+        "ivs:GetStage"
+      ],
+      "Effect": "Allow",
+      "Resource": [
+        "${stages.main.arn}",
+        "arn:aws:ivs:us-west-2:123456789012:stage/SideAbCd"
+      ]
+    }
+  ],
+  "Version": "2012-10-17"
+}"#;
+
+/// Every action the planner produces, in apply order, with one no-op.
+fn representative() -> Plan {
+    let mut create = change(
+        Kind::Stage,
+        "main",
+        "live-events-main",
+        Action::Create,
+        None,
+    );
+    create.fields = vec![
+        field("name", None, Some(json!("live-events-main"))),
+        field(
+            "recording.storage_configuration_arn",
+            None,
+            Some(json!(
+                "arn:aws:ivs:us-west-2:123456789012:storage-configuration/AbCd"
+            )),
+        ),
+        field("recording.media_types", None, Some(json!(["AUDIO_VIDEO"]))),
+        field("tags.ivstack:id", None, Some(json!("main"))),
+        field("tags.ivstack:stack", None, Some(json!("live-events"))),
+        // A user value full of Markdown and HTML: escaped in Markdown, verbatim elsewhere.
+        field(
+            "tags.owner",
+            None,
+            Some(json!("<b>@media-team</b> *ops* | #42")),
+        ),
+    ];
+
+    let mut side = change(
+        Kind::Stage,
+        "side",
+        "live-events-side",
+        Action::Update,
+        Some(MAIN_ARN),
+    );
+    side.fields = vec![
+        field(
+            "name",
+            Some(json!("side-old")),
+            Some(json!("live-events-side")),
+        ),
+        field(
+            "recording.thumbnails.interval_seconds",
+            Some(json!(60)),
+            Some(json!(30)),
+        ),
+        field("tags.stale", Some(json!("yes")), None),
+        field("tags.tier", None, Some(json!("gold"))),
+    ];
+
+    let mut dup = change(
+        Kind::Stage,
+        "side",
+        "live-events-side",
+        Action::RemoveDuplicate,
+        Some("arn:aws:ivs:us-west-2:123456789012:stage/ZzDup"),
+    );
+    dup.reason = Some(format!(
+        "duplicate of {MAIN_ARN}: two live resources claim this logical id"
+    ));
+    dup.observed = Some(observed(
+        Kind::Stage,
+        "side",
+        "arn:aws:ivs:us-west-2:123456789012:stage/ZzDup",
+        false,
+    ));
+
+    let mut doc = change(
+        Kind::Policy,
+        "token-minter",
+        "live-events-token-minter",
+        Action::Update,
+        Some("arn:aws:iam::123456789012:policy/ivstack/live-events/live-events-token-minter"),
+    );
+    doc.fields = vec![
+        field("document", Some(json!(DOC_BEFORE)), Some(json!(DOC_AFTER))),
+        field("tags.team", Some(json!("video")), Some(json!("media"))),
+    ];
+
+    let mut audit = change(
+        Kind::Policy,
+        "auditor",
+        "live-events-auditor",
+        Action::DeleteRefused,
+        Some("arn:aws:iam::123456789012:policy/ivstack/live-events/live-events-auditor"),
+    );
+    audit.reason = Some(
+        "changing description requires replacing it, which would delete a protected policy; \
+         change the field back or remove `protect` first"
+            .into(),
+    );
+    audit.fields = vec![forcing(field(
+        "description",
+        Some(json!("Read-only access for auditors")),
+        Some(json!("Read access")),
+    ))];
+
+    let mut replace = change(
+        Kind::Alarm,
+        "publishers",
+        "live-events *main* publishers",
+        Action::Replace,
+        Some("live-events-publishers"),
+    );
+    replace.reason = Some("name cannot change in place".into());
+    replace.fields = vec![
+        forcing(field(
+            "name",
+            Some(json!("live-events-publishers")),
+            Some(json!("live-events *main* publishers")),
+        )),
+        field(
+            "dimensions",
+            Some(json!([{"name": "Stage", "value": "SideAbCd"}])),
+            Some(json!([{"name": "Stage", "value": "${stages.main.id}"}])),
+        ),
+        field("threshold", Some(json!(12)), Some(json!(11.0))),
+    ];
+
+    let mut delete = change(
+        Kind::Alarm,
+        "old-alarm",
+        "live-events-old-alarm",
+        Action::Delete,
+        Some("live-events-old-alarm"),
+    );
+    delete.reason = Some("no longer in the stack file".into());
+
+    let mut refused = change(
+        Kind::Budget,
+        "monthly",
+        "live-events-monthly",
+        Action::DeleteRefused,
+        Some("live-events-monthly"),
+    );
+    refused.reason = Some(
+        "no longer in the stack file, but protected (tag ivstack:protect=true); remove the \
+         tag to allow deleting it"
+            .into(),
+    );
+
+    let noop = change(
+        Kind::Budget,
+        "yearly",
+        "live-events-yearly",
+        Action::NoOp,
+        Some("live-events-yearly"),
+    );
+
+    plan(vec![
+        create, side, dup, doc, audit, replace, delete, refused, noop,
+    ])
+}
+
+#[test]
+fn text_of_a_representative_plan() {
+    let text = render::text(&representative(), false);
+    assert!(!text.contains('\x1b'), "no colour unless asked");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn text_is_coloured_only_when_asked() {
+    let p = representative();
+    let coloured = render::text(&p, true);
+    assert!(coloured.contains("\x1b[32m"), "green for creates");
+    assert!(coloured.contains("\x1b[31m"), "red for deletes");
+    // Without the escape codes it is the plain text.
+    let mut stripped = String::new();
+    let mut rest = coloured.as_str();
+    while let Some(i) = rest.find('\x1b') {
+        stripped.push_str(&rest[..i]);
+        let end = rest[i..].find('m').expect("escape ends with m");
+        rest = &rest[i + end + 1..];
+    }
+    stripped.push_str(rest);
+    assert_eq!(stripped, render::text(&p, false));
+}
+
+#[test]
+fn json_of_a_representative_plan() {
+    let p = representative();
+    let v = render::json(&p);
+    assert_eq!(v["format_version"], FORMAT_VERSION);
+    assert_eq!(v["summary"]["delete"], 2);
+    assert_eq!(v["summary"]["refused"], 2);
+    assert_eq!(v["resource_changes"].as_array().map(Vec::len), Some(9));
+    // The report is not the saved plan: no full resources, no fingerprints.
+    assert!(v.get("observed").is_none() && v["resource_changes"][2].get("observed").is_none());
+    // The text form is the same report, keys in documented order.
+    let text = render::json_string(&p);
+    assert!(
+        text.starts_with("{\n  \"format_version\": \"1.0\",\n"),
+        "{text}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+    insta::assert_snapshot!(render::json_string(&p));
+}
+
+#[test]
+fn markdown_of_a_representative_plan() {
+    let md = render::markdown(&representative());
+    // User values are escaped wherever Markdown would read them (outside fenced blocks).
+    let outside: String = md.split("```").step_by(2).collect::<Vec<_>>().concat();
+    assert!(!outside.contains("*main*"), "{outside}");
+    assert!(outside.contains("live-events &#42;main&#42; publishers"));
+    // Inside a fenced block nothing is interpreted: the value is shown as it is.
+    assert!(md.contains(r#"+ tags.owner: "<b>@media-team</b> *ops* | #42""#));
+    assert_eq!(
+        md.matches("<details>").count(),
+        8,
+        "one section per changed resource"
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
+fn empty_plan_in_every_rendering() {
+    let mut p = plan(vec![change(
+        Kind::Stage,
+        "main",
+        "live-events-main",
+        Action::NoOp,
+        Some(MAIN_ARN),
+    )]);
+    let text = render::text(&p, true);
+    assert_eq!(
+        text,
+        "No changes. The live account matches the stack file.\n"
+    );
+    insta::assert_snapshot!("empty_markdown", render::markdown(&p));
+    insta::assert_snapshot!("empty_json", render::json_string(&p));
+    p.changes.clear();
+    p.destroy = true;
+    assert_eq!(
+        render::text(&p, false),
+        "No changes. Nothing in the live account belongs to stack live-events.\n"
+    );
+}
+
+#[test]
+fn secrets_never_reach_any_rendering() {
+    let jwt = "eyJhbGciOiJFUzM4NCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz";
+    let mut c = change(
+        Kind::Stage,
+        "main",
+        "live-events-main",
+        Action::Create,
+        None,
+    );
+    c.fields = vec![
+        field("tags.note", None, Some(json!(format!("token {jwt}")))),
+        field("tags.api-token", None, Some(json!("hunter2"))),
+        field("tags.team", None, Some(json!("media"))),
+    ];
+    let p = plan(vec![c]);
+    let json = render::json_string(&p);
+    for out in [render::text(&p, false), json.clone(), render::markdown(&p)] {
+        assert!(!out.contains(jwt) && !out.contains("hunter2"), "{out}");
+        assert!(out.contains("(sensitive value)"), "{out}");
+        assert!(out.contains("media"), "other values stay visible: {out}");
+    }
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let changes = &v["resource_changes"][0]["changes"];
+    assert_eq!(changes[0]["sensitive"], true);
+    assert_eq!(changes[1]["sensitive"], true);
+    assert_eq!(changes[2]["sensitive"], false);
+}
+
+/// A plan of 2,000 stage creates, each with a handful of fields.
+fn huge() -> Plan {
+    let changes = (0..2000)
+        .map(|i| {
+            let id = format!("stage-{i:04}");
+            let mut c = change(
+                Kind::Stage,
+                &id,
+                &format!("live-events-{id}"),
+                Action::Create,
+                None,
+            );
+            c.fields = vec![
+                field("name", None, Some(json!(format!("live-events-{id}")))),
+                field("tags.ivstack:id", None, Some(json!(id))),
+                field("tags.ivstack:stack", None, Some(json!("live-events"))),
+            ];
+            c
+        })
+        .collect();
+    plan(changes)
+}
+
+#[test]
+fn markdown_of_a_huge_plan_is_elided_in_the_middle() {
+    let p = huge();
+    let md = render::markdown(&p);
+    assert!(md.len() < MARKDOWN_LIMIT, "{} bytes", md.len());
+    assert!(
+        md.len() > MARKDOWN_LIMIT - 2_000,
+        "uses the room it has: {}",
+        md.len()
+    );
+    // The summary comes first and counts everything.
+    assert!(md.contains("**Plan: 2000 to create, 0 to update, 0 to replace, 0 to delete.**"));
+    // First and last resources are shown, the middle is elided, and the note says how many.
+    assert!(md.contains("stage.stage-0000") && md.contains("stage.stage-1999"));
+    assert!(!md.contains("stage.stage-1000"));
+    let shown = md.matches("<details>").count();
+    let note = format!("**{} resource changes are elided**", 2000 - shown);
+    assert!(md.contains(&note), "{note} missing");
+    assert!(md.contains("--output json"));
+    let note_at = md.find(&note).unwrap();
+    let before = md[..note_at].matches("<details>").count();
+    assert!(
+        before.abs_diff(shown - before) <= 1,
+        "balanced: {before} of {shown}"
+    );
+    // The JSON report keeps all of them.
+    assert_eq!(
+        render::json(&p)["resource_changes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2000)
+    );
+    // Only the part around the note is snapshotted; the rest is the same shape repeated.
+    let around = &md[md[..note_at].rfind("<details>").unwrap()..];
+    let end = around.find("</details>").unwrap() + "</details>".len();
+    let next = around[end..].find("</details>").unwrap() + end + "</details>".len();
+    insta::assert_snapshot!(&around[..next]);
+}
+
+#[test]
+fn markdown_under_the_limit_is_not_elided() {
+    let mut p = huge();
+    p.changes.truncate(20);
+    let md = render::markdown(&p);
+    assert_eq!(md.matches("<details>").count(), 20);
+    assert!(!md.contains("elided"));
+}
