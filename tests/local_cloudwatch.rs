@@ -710,3 +710,42 @@ async fn boto3_json_query_and_cbor() {
     );
     ep.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn alarms_survive_a_restart_through_the_state_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.json");
+    let config = LocalConfig {
+        state_file: Some(file.clone()),
+        ..LocalConfig::default()
+    };
+    let ep = common::start_local_with(config.clone()).await;
+    let c = client(&ep);
+    basic(&c, "persisted")
+        .threshold(2.0)
+        .tags(tag("team", "video"))
+        .send()
+        .await
+        .unwrap();
+    let before = describe_one(&c, "persisted").await;
+    // A read in another Region leaves no empty entry behind.
+    let west = Client::new(&common::sdk_config_for(ep.url(), "eu-west-1"));
+    west.describe_alarms().send().await.unwrap();
+    ep.with_state(|s| assert!(!s.cloudwatch.regions.contains_key("eu-west-1")))
+        .unwrap();
+    ep.shutdown().await.unwrap();
+
+    let ep = common::start_local_with(config).await;
+    let c = client(&ep);
+    let after = describe_one(&c, "persisted").await;
+    assert_eq!(
+        after, before,
+        "the alarm reads back identically after a restart"
+    );
+    assert_eq!(after.threshold(), Some(2.0));
+    assert_eq!(
+        tags_of(&c, "persisted").await,
+        vec![("team".into(), "video".into())]
+    );
+    ep.shutdown().await.unwrap();
+}

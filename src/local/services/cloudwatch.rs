@@ -719,18 +719,28 @@ impl Service for CloudWatchService {
             account: &ctx.account_id,
             now: ctx.now as f64,
         };
-        let output = match route.operation.as_str() {
-            "PutMetricAlarm" => put_metric_alarm(region, &input, &scope)?,
-            "DescribeAlarms" => Some(describe_alarms(region, &input)?),
-            "DeleteAlarms" => delete_alarms(region, &input)?,
-            "TagResource" => Some(tag_resource(region, &input, &scope)?),
-            "UntagResource" => Some(untag_resource(region, &input, &scope)?),
-            "ListTagsForResource" => Some(list_tags(region, &input, &scope)?),
-            "SetAlarmState" => set_alarm_state(region, &input, &scope)?,
-            "EnableAlarmActions" => toggle_actions(region, &input, true),
-            "DisableAlarmActions" => toggle_actions(region, &input, false),
-            other => return Err(unknown_operation(route.protocol, other)),
+        let result = match route.operation.as_str() {
+            "PutMetricAlarm" => put_metric_alarm(region, &input, &scope),
+            "DescribeAlarms" => describe_alarms(region, &input).map(Some),
+            "DeleteAlarms" => delete_alarms(region, &input),
+            "TagResource" => tag_resource(region, &input, &scope).map(Some),
+            "UntagResource" => untag_resource(region, &input, &scope).map(Some),
+            "ListTagsForResource" => list_tags(region, &input, &scope).map(Some),
+            "SetAlarmState" => set_alarm_state(region, &input, &scope),
+            "EnableAlarmActions" => Ok(toggle_actions(region, &input, true)),
+            "DisableAlarmActions" => Ok(toggle_actions(region, &input, false)),
+            other => Err(unknown_operation(route.protocol, other)),
         };
+        // Reads must not leave empty Region entries behind in the persisted state.
+        if state
+            .cloudwatch
+            .regions
+            .get(&req.region)
+            .is_some_and(|r| r.alarms.is_empty())
+        {
+            state.cloudwatch.regions.remove(&req.region);
+        }
+        let output = result?;
         Ok(render_output(
             route.protocol,
             &route.operation,
