@@ -90,8 +90,9 @@ fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
     let mut failed = false;
     for f in files {
         match load_file(&f, color) {
-            Ok((model, source)) => out.push(Loaded {
-                digest: digest(source.as_bytes()),
+            Ok((model, _source)) => out.push(Loaded {
+                // The raw bytes, exactly what `apply PLAN` re-reads and compares.
+                digest: digest(&std::fs::read(&f).unwrap_or_default()),
                 model,
                 path: f,
             }),
@@ -387,11 +388,16 @@ fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Load and validate one stack file: the model and its source, or the rendered findings.
-fn load_file(path: &Path, _color: bool) -> Result<(StackFile, String), String> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| format!("error: cannot read {}: {e}\n", path.display()))?;
-    serde_yaml::from_str::<StackFile>(&source)
-        .map(|m| (m, source.clone()))
-        .map_err(|e| format!("error: {}: {e}\n", path.display()))
+/// Load and validate one stack file: the model and its source, or the rendered findings
+/// (warnings of a file that loads are shown too).
+fn load_file(path: &Path, color: bool) -> Result<(StackFile, String), String> {
+    match crate::stack::load_file(path) {
+        Ok(loaded) => {
+            if !loaded.warnings.is_empty() {
+                eprint!("{}", loaded.warnings.render(color));
+            }
+            Ok((loaded.model, loaded.source.to_string()))
+        }
+        Err(diags) => Err(diags.render(color)),
+    }
 }
