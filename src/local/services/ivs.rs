@@ -879,7 +879,7 @@ impl IvsService {
             Ok(s) => s.sessions.clone(),
             Err(_) => Vec::new(),
         };
-        sessions.sort_by(|a, b| b.start_time.cmp(&a.start_time));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.start_time));
         let items: Vec<Value> = sessions
             .iter()
             .skip(start)
