@@ -17,17 +17,27 @@ use serde::{Deserialize, Serialize};
 pub struct StackFile {
     /// Stack name: the value of the `ivstack:stack` ownership tag on every resource, and the
     /// default prefix of physical names. Lowercase letters, digits and hyphens.
-    #[schemars(length(min = 1, max = 64), pattern(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 64),
+        pattern(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"),
+        extend("patternErrorMessage" = "may only contain lowercase letters, digits and `-`, and must start and end with a letter or digit")
+    )]
     pub stack: String,
 
     /// AWS region of the stages and alarms, e.g. `us-west-2`. IAM and Budgets are global.
-    #[schemars(pattern(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"))]
+    #[schemars(
+        pattern(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"),
+        extend("patternErrorMessage" = "is not an AWS region code such as `us-west-2`")
+    )]
     pub region: String,
 
     /// Optional guard: the 12-digit account id this stack belongs to. ivstack refuses to
     /// change anything when the credentials belong to another account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[0-9]{12}$"))]
+    #[schemars(
+        pattern(r"^[0-9]{12}$"),
+        extend("patternErrorMessage" = "must be exactly 12 digits (quote it so YAML keeps leading zeros: `account: \"012345678901\"`)")
+    )]
     pub account: Option<String>,
 
     /// Tags put on every resource of the stack (resource tags win on the same key).
@@ -58,7 +68,11 @@ pub struct Stage {
     /// Stage name. Default: `<stack>-<id>`. Names are not unique in IVS; ivstack tracks
     /// stages by their ownership tags, so renaming updates the stage in place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 128), pattern(r"^[a-zA-Z0-9-_]*$"))]
+    #[schemars(
+        length(max = 128),
+        pattern(r"^[a-zA-Z0-9-_]*$"),
+        extend("patternErrorMessage" = "may only contain letters, digits, `-` and `_`")
+    )]
     pub name: Option<String>,
 
     /// Tags of this stage, merged over the stack's default tags.
@@ -85,7 +99,8 @@ pub struct Recording {
     /// disables recording.
     #[schemars(
         length(max = 128),
-        pattern(r"^$|^arn:aws:ivs:[a-z0-9-]+:[0-9]+:storage-configuration/[a-zA-Z0-9-]+$")
+        pattern(r"^$|^arn:aws:ivs:[a-z0-9-]+:[0-9]+:storage-configuration/[a-zA-Z0-9-]+$"),
+        extend("patternErrorMessage" = "is not an IVS storage configuration ARN (`arn:aws:ivs:<region>:<account>:storage-configuration/<id>`, or \"\" to disable recording)")
     )]
     pub storage_configuration_arn: String,
 
@@ -153,7 +168,9 @@ pub enum ThumbnailMode {
     Disabled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum ThumbnailStorage {
     #[serde(rename = "SEQUENTIAL")]
     Sequential,
@@ -167,7 +184,11 @@ pub enum ThumbnailStorage {
 pub struct Policy {
     /// IAM policy name. Default: `<stack>-<id>`. Changing it replaces the policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 128), pattern(r"^[\w+=,.@-]+$"))]
+    #[schemars(
+        length(min = 1, max = 128),
+        pattern(r"^[\w+=,.@-]+$"),
+        extend("patternErrorMessage" = "may only contain letters, digits and `+=,.@-_` (IAM policy names)")
+    )]
     pub name: Option<String>,
 
     /// What the policy is for, for auditors. IAM cannot change a description, so changing
@@ -200,7 +221,10 @@ pub struct Policy {
 pub struct Statement {
     /// Statement id (letters and digits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[A-Za-z0-9]+$"))]
+    #[schemars(
+        pattern(r"^[A-Za-z0-9]+$"),
+        extend("patternErrorMessage" = "may only contain letters and digits")
+    )]
     pub sid: Option<String>,
 
     /// `Allow` (default) or `Deny`.
@@ -274,19 +298,20 @@ pub struct Alarm {
     /// Threshold the statistic is compared with.
     pub threshold: f64,
 
-    /// Period in seconds: 10, 20, 30 or a multiple of 60. Default: 60.
+    /// Period in seconds: 10, 20, 30 or a multiple of 60. Default: 60. Period times
+    /// `evaluation_periods` may not exceed 7 days (1 day when the period is under an hour).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 10, max = 86400))]
+    #[schemars(range(min = 10, max = 604800))]
     pub period_seconds: Option<i32>,
 
     /// Number of periods evaluated. Default: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 100))]
+    #[schemars(range(min = 1, max = 100000))]
     pub evaluation_periods: Option<i32>,
 
     /// Breaching periods (of `evaluation_periods`) that trigger the alarm. Default: all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 100))]
+    #[schemars(range(min = 1, max = 100000))]
     pub datapoints_to_alarm: Option<i32>,
 
     /// How missing data is treated. IVS publishes metrics only while a stage is active, so
@@ -445,7 +470,11 @@ pub struct Budget {
     /// Budget name, unique in the account. Default: `<stack>-<id>`. Changing it replaces
     /// the budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 100), pattern(r"^[^:\\]+$"))]
+    #[schemars(
+        length(min = 1, max = 100),
+        pattern(r"^[^:\\]+$"),
+        extend("patternErrorMessage" = "may not contain `:` or `\\`")
+    )]
     pub name: Option<String>,
 
     /// Spend limit in US dollars per period.

@@ -1,0 +1,295 @@
+//! Loading a stack file: read (bounded), parse with positions, check the structure against
+//! the schema, build the typed model, and validate everything, so that nothing reaches the
+//! network unless the whole file is right. Every finding of every stage comes back in one
+//! run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::check::{self, SpanMap};
+use super::diagnostics::{Diagnostic, Diagnostics, Span};
+use super::model::StackFile;
+use super::schema::stack_schema;
+use super::validate;
+use super::yaml::{self, NodeKind};
+
+/// A stack file that loaded and validated without errors.
+#[derive(Debug, Clone)]
+pub struct LoadedStack {
+    /// The path it was read from (or the name given to [`load_str`]).
+    pub path: PathBuf,
+    /// Display name used in findings.
+    pub name: String,
+    pub source: Arc<str>,
+    pub model: StackFile,
+    /// Where every field is, by field path (`stages.main.recording.media_types[0]`).
+    pub spans: SpanMap,
+    /// Warnings (no errors, or this would not have loaded).
+    pub warnings: Diagnostics,
+}
+
+impl LoadedStack {
+    /// The span of a field's value, falling back to its nearest ancestor.
+    pub fn span(&self, path: &str) -> Option<Span> {
+        self.spans.value_span(path)
+    }
+
+    /// A finding about a field of this file, positioned at the field's key (or value).
+    pub fn diagnostic_at(
+        &self,
+        path: &str,
+        error: bool,
+        code: &'static str,
+        message: &str,
+    ) -> Diagnostics {
+        let d = if error {
+            Diagnostic::error(code, &self.name, message)
+        } else {
+            Diagnostic::warning(code, &self.name, message)
+        };
+        let mut ds = Diagnostics::new();
+        ds.add_source(&self.name, self.source.clone());
+        ds.push(d.at(self.spans.key_span(path)).path(path));
+        ds
+    }
+}
+
+/// Read and load a stack file. The display name is the path as given.
+pub fn load_file(path: &Path) -> Result<LoadedStack, Diagnostics> {
+    let name = path.display().to_string();
+    let fail = |d: Diagnostic| -> Diagnostics { std::iter::once(d).collect() };
+    let meta = std::fs::metadata(path).map_err(|e| {
+        fail(Diagnostic::error(
+            "io",
+            &name,
+            format!("cannot read `{name}`: {e}"),
+        ))
+    })?;
+    if meta.is_dir() {
+        return Err(fail(Diagnostic::error(
+            "io",
+            &name,
+            format!("`{name}` is a directory, not a stack file"),
+        )));
+    }
+    if meta.len() > yaml::MAX_FILE_BYTES as u64 {
+        return Err(fail(too_big(&name, meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        fail(Diagnostic::error(
+            "io",
+            &name,
+            format!("cannot read `{name}`: {e}"),
+        ))
+    })?;
+    let mut loaded = load_bytes(&name, &bytes)?;
+    loaded.path = path.to_path_buf();
+    Ok(loaded)
+}
+
+/// Load a stack file from bytes (checks UTF-8 first).
+pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<LoadedStack, Diagnostics> {
+    if bytes.len() > yaml::MAX_FILE_BYTES {
+        return Err(std::iter::once(too_big(name, bytes.len() as u64)).collect());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(src) => load_str(name, src),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let before = &bytes[..at];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1);
+            let col = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
+            let d = Diagnostic::error(
+                "not-utf8",
+                name,
+                format!(
+                    "`{name}` is not UTF-8 text: invalid byte 0x{:02x} at line {line}, column {col}",
+                    bytes[at]
+                ),
+            )
+            .help("stack files are UTF-8 YAML; is this a binary file, or saved in another encoding?");
+            Err(std::iter::once(d).collect())
+        }
+    }
+}
+
+fn too_big(name: &str, len: u64) -> Diagnostic {
+    Diagnostic::error(
+        "too-large",
+        name,
+        format!(
+            "`{name}` is {:.1} MiB; stack files are limited to {} MiB",
+            len as f64 / (1024.0 * 1024.0),
+            yaml::MAX_FILE_BYTES / (1024 * 1024)
+        ),
+    )
+    .help("split the stack into several files, one per account and region")
+}
+
+/// Load a stack file from text. `name` is used in findings.
+pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
+    let source: Arc<str> = Arc::from(src);
+    let mut diags = Diagnostics::new();
+    diags.add_source(name, source.clone());
+    let fail = |mut diags: Diagnostics, d: Diagnostic| {
+        diags.push(d);
+        diags.sort();
+        Err(diags)
+    };
+    if src.len() > yaml::MAX_FILE_BYTES {
+        return fail(diags, too_big(name, src.len() as u64));
+    }
+    if let Some(at) = src.find('\0') {
+        let line = src[..at].matches('\n').count() + 1;
+        return fail(
+            diags,
+            Diagnostic::error(
+                "binary",
+                name,
+                format!("`{name}` looks like a binary file (NUL byte on line {line})"),
+            )
+            .help("stack files are UTF-8 YAML text"),
+        );
+    }
+    let (root, parse_diags) = yaml::parse(name, src);
+    let fatal = root.is_none();
+    for d in parse_diags {
+        diags.push(d);
+    }
+    let Some(root) = root else {
+        if !fatal || diags.is_empty() {
+            return fail(diags, empty_file(name));
+        }
+        diags.sort();
+        return Err(diags);
+    };
+    if root.is_null() {
+        return fail(diags, empty_file(name));
+    }
+    if !matches!(root.kind, NodeKind::Map(_)) {
+        let d = Diagnostic::error(
+            "not-a-map",
+            name,
+            format!(
+                "a stack file is a YAML map, but this is {}",
+                root.describe()
+            ),
+        )
+        .at(Some(root.span))
+        .help("start with `stack: <name>` and `region: <region>`");
+        return fail(diags, d);
+    }
+
+    let schema = stack_schema();
+    let checked = check::check(name, &root, &schema);
+    for d in checked.diagnostics {
+        diags.push(d);
+    }
+    let declared = declared_ids(&root);
+    let structure_ok = !diags.has_errors();
+    let model = if structure_ok {
+        match serde_json::from_value::<StackFile>(checked.value.clone()) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                // The checker and serde disagree: our bug, but say what serde said.
+                diags.push(Diagnostic::error(
+                    "model",
+                    name,
+                    format!("the stack file does not fit the model: {e}"),
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let partial = model
+        .clone()
+        .unwrap_or_else(|| partial_model(&checked.value));
+    let ctx = validate::Context {
+        file: name,
+        spans: &checked.spans,
+        declared: &declared,
+    };
+    for d in validate::validate(&partial, &ctx) {
+        diags.push(d);
+    }
+    diags.sort();
+    match model {
+        Some(model) if !diags.has_errors() => Ok(LoadedStack {
+            path: PathBuf::from(name),
+            name: name.to_string(),
+            source,
+            model,
+            spans: checked.spans,
+            warnings: diags,
+        }),
+        _ => Err(diags),
+    }
+}
+
+fn empty_file(name: &str) -> Diagnostic {
+    Diagnostic::error("empty", name, format!("`{name}` is empty"))
+        .help("a stack file needs at least `stack: <name>` and `region: <region>`")
+}
+
+/// Logical ids declared per section, straight from the YAML (so that a stage with an
+/// error is still known to exist, and references to it are not reported as dangling).
+pub type DeclaredIds = BTreeMap<String, BTreeSet<String>>;
+
+fn declared_ids(root: &yaml::Node) -> DeclaredIds {
+    let mut out = DeclaredIds::new();
+    if let NodeKind::Map(entries) = &root.kind {
+        for e in entries {
+            if let NodeKind::Map(items) = &e.value.kind {
+                out.insert(e.key.clone(), items.iter().map(|i| i.key.clone()).collect());
+            }
+        }
+    }
+    out
+}
+
+/// Best-effort model from a value with errors: each resource that deserializes on its own
+/// is kept, so semantic checks still run on everything that is well-formed.
+fn partial_model(value: &Value) -> StackFile {
+    fn field<T: DeserializeOwned + Default>(v: &Value, key: &str) -> T {
+        v.get(key)
+            .and_then(|x| serde_json::from_value(x.clone()).ok())
+            .unwrap_or_default()
+    }
+    fn section<T: DeserializeOwned>(v: &Value, key: &str) -> BTreeMap<String, T> {
+        v.get(key)
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, x)| {
+                        serde_json::from_value(x.clone())
+                            .ok()
+                            .map(|t| (k.clone(), t))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    StackFile {
+        stack: field(value, "stack"),
+        region: field(value, "region"),
+        account: field(value, "account"),
+        tags: field(value, "tags"),
+        stages: section(value, "stages"),
+        policies: section(value, "policies"),
+        alarms: section(value, "alarms"),
+        budgets: section(value, "budgets"),
+    }
+}
