@@ -1420,6 +1420,7 @@ fn update_notification(
     })?;
     let new = new.unwrap_or_default();
     let budget = find_budget(st, &account, &name, "update notification")?;
+    find_notification(budget, &old)?;
     if !old.same(&new)
         && budget
             .notifications
