@@ -452,3 +452,66 @@ fn markdown_under_the_limit_is_not_elided() {
     assert_eq!(md.matches("<details>").count(), 20);
     assert!(!md.contains("elided"));
 }
+
+/// The planner's own output, end to end through every rendering (not a snapshot: the
+/// document text belongs to the IAM module).
+#[test]
+fn planner_output_renders_known_after_apply_and_documents() {
+    let stack: ivstack::stack::model::StackFile = serde_yaml::from_str(
+        r#"
+stack: live-events
+region: us-west-2
+stages:
+  main: {}
+policies:
+  token-minter:
+    description: Mints participant tokens for the main stage
+    statements:
+      - allow: [ivs:CreateParticipantToken]
+        stages: [main]
+alarms:
+  publishers:
+    stage: main
+    metric: Publishers
+    statistic: Maximum
+    comparison: ">="
+    threshold: 11
+"#,
+    )
+    .unwrap();
+    let p = ivstack::plan::compute::plan(&stack, &[], false);
+    let text = render::text(&p, false);
+    assert!(text.contains("  + policy.token-minter (live-events-token-minter)"));
+    assert!(text.contains("      + document:\n"), "{text}");
+    assert!(
+        text.contains("(known after apply: stages.main.arn)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(known after apply: stages.main.id)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("${stages."),
+        "placeholders are spelled out: {text}"
+    );
+    assert!(text.contains("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."));
+    let md = render::markdown(&p);
+    assert!(md.contains("<code>document</code>:"), "{md}");
+    assert!(md.contains("(known after apply: stages.main.arn)"), "{md}");
+    let v = render::json(&p);
+    let doc = &v["resource_changes"][1]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == "document")
+        .unwrap()
+        .clone();
+    assert_eq!(doc["after_unknown"], true);
+    assert!(
+        doc["after"]
+            .as_str()
+            .unwrap()
+            .contains("${stages.main.arn}")
+    );
+}
