@@ -847,10 +847,8 @@ fn check_subscriber_semantics(subs: &[Subscriber]) -> Result<(), ApiError> {
                     return Err(invalid(format!("Invalid email address: {addr}")));
                 }
             }
-            Some("SNS") => {
-                if !addr.starts_with("arn:aws") || addr.split(':').count() < 6 {
-                    return Err(invalid(format!("Invalid SNS topic ARN: {addr}")));
-                }
+            Some("SNS") if !addr.starts_with("arn:aws") || addr.split(':').count() < 6 => {
+                return Err(invalid(format!("Invalid SNS topic ARN: {addr}")));
             }
             _ => {}
         }
@@ -1815,5 +1813,70 @@ mod tests {
         );
         assert!(parse_budget_arn("arn:aws:budgets::123456789012:action/x").is_err());
         assert!(parse_budget_arn("nope").is_err());
+    }
+
+    #[test]
+    fn create_describe_and_persist() {
+        let ctx = Context {
+            account_id: "123456789012".into(),
+            request_id: "rid".into(),
+            now: 1_795_609_578,
+            enforce_resource_quotas: false,
+        };
+        let call = |op: &str, body: Value, state: &mut LocalState| {
+            let mut headers = std::collections::BTreeMap::new();
+            headers.insert(
+                "x-amz-target".to_string(),
+                format!("AWSBudgetServiceGateway.{op}"),
+            );
+            let req = Request {
+                method: http::Method::POST,
+                path: "/".into(),
+                query: String::new(),
+                headers,
+                body: bytes::Bytes::from(body.to_string()),
+                region: "us-east-1".into(),
+            };
+            let route = BudgetsService.route(&req).unwrap();
+            BudgetsService.handle(&route, &req, state, &ctx)
+        };
+        let mut state = LocalState::default();
+        let budget = json!({"BudgetName": "b", "BudgetType": "COST", "TimeUnit": "MONTHLY",
+            "BudgetLimit": {"Amount": "500", "Unit": "USD"},
+            "FilterExpression": {"Dimensions": {"Key": "SERVICE", "Values": ["x"]}}, "Metrics": ["UnblendedCost"]});
+        call(
+            "CreateBudget",
+            json!({"AccountId": "123456789012", "Budget": budget}),
+            &mut state,
+        )
+        .unwrap();
+        let json = serde_json::to_string(&state).unwrap();
+        let mut restored: LocalState = serde_json::from_str(&json).unwrap();
+        let describe =
+            json!({"AccountId": "123456789012", "BudgetName": "b", "ShowFilterExpression": true});
+        let out = call("DescribeBudget", describe, &mut restored).unwrap();
+        let v: Value = serde_json::from_slice(&out.body).unwrap();
+        assert_eq!(v["Budget"]["BudgetLimit"]["Amount"], "500.0");
+        assert_eq!(v["Budget"]["TimePeriod"]["Start"], json!(1_793_491_200));
+        assert_eq!(v["Budget"]["TimePeriod"]["End"], json!(DEFAULT_END));
+        assert_eq!(
+            v["Budget"]["FilterExpression"]["Dimensions"]["Values"][0],
+            "x"
+        );
+        assert!(v["Budget"].get("CostTypes").is_none());
+        let e = call(
+            "DescribeBudget",
+            json!({"AccountId": "123456789012", "BudgetName": "zz"}),
+            &mut restored,
+        )
+        .unwrap_err();
+        assert_eq!((e.code.as_str(), e.status), ("NotFoundException", 400));
+        let r = BudgetsService.render_error(Protocol::AwsJson11, &e, &ctx);
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["__type"], "NotFoundException");
+        assert_eq!(
+            body["Message"],
+            "Unable to get budget: zz - the budget doesn't exist."
+        );
     }
 }

@@ -1141,4 +1141,88 @@ mod tests {
             r"1 validation error detected: Value 'a b' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+"
         );
     }
+
+    fn form(body: &str) -> Request {
+        let mut headers = BTreeMap::new();
+        headers.insert(
+            "content-type".to_string(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+        );
+        Request {
+            method: http::Method::POST,
+            path: "/".into(),
+            query: String::new(),
+            headers,
+            body: bytes::Bytes::from(body.to_string()),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn ctx() -> Context {
+        Context {
+            account_id: "123456789012".into(),
+            request_id: "rid".into(),
+            now: 1_795_609_578,
+            enforce_resource_quotas: false,
+        }
+    }
+
+    #[test]
+    fn routes_by_action() {
+        let r = IamService
+            .route(&form("Action=CreatePolicy&Version=2010-05-08"))
+            .unwrap();
+        assert_eq!(
+            (r.operation.as_str(), r.protocol),
+            ("CreatePolicy", Protocol::AwsQuery)
+        );
+        let (proto, e) = IamService
+            .route(&form("Action=CreateRole&Version=2010-05-08"))
+            .unwrap_err();
+        assert_eq!(
+            (proto, e.code.as_str(), e.status),
+            (Protocol::AwsQuery, "InvalidAction", 400)
+        );
+        let (_, e) = IamService.route(&form("Version=2010-05-08")).unwrap_err();
+        assert_eq!(e.code, "MissingAction");
+    }
+
+    #[test]
+    fn state_survives_serialisation() {
+        let mut state = LocalState::default();
+        let create = form(&format!(
+            "Action=CreatePolicy&Version=2010-05-08&PolicyName=p&Path=%2Fa%2F&PolicyDocument={}&Tags.member.1.Key=k&Tags.member.1.Value=v",
+            rfc3986_encode(
+                r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"a:b","Resource":"*"}}"#
+            )
+        ));
+        let route = IamService.route(&create).unwrap();
+        let resp = IamService
+            .handle(&route, &create, &mut state, &ctx())
+            .unwrap();
+        assert_eq!(resp.status, 200);
+        let get =
+            form("Action=GetPolicy&PolicyArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Apolicy%2Fa%2Fp");
+        let route = IamService.route(&get).unwrap();
+        let before = IamService.handle(&route, &get, &mut state, &ctx()).unwrap();
+        let json = serde_json::to_string(&state).unwrap();
+        let mut restored: LocalState = serde_json::from_str(&json).unwrap();
+        let after = IamService
+            .handle(&route, &get, &mut restored, &ctx())
+            .unwrap();
+        assert_eq!(before.body, after.body);
+        let body = std::str::from_utf8(&after.body).unwrap();
+        assert!(
+            body.contains("<Arn>arn:aws:iam::123456789012:policy/a/p</Arn>"),
+            "{body}"
+        );
+        assert!(
+            body.contains("<CreateDate>2026-11-25T12:26:18Z</CreateDate>"),
+            "{body}"
+        );
+        assert!(
+            body.contains("<Tags><member><Key>k</Key><Value>v</Value></member></Tags>"),
+            "{body}"
+        );
+    }
 }
