@@ -279,6 +279,44 @@ mod tests {
     }
 
     #[test]
+    fn one_oversized_resource_is_elided_too() {
+        use crate::kinds::Kind;
+        use crate::plan::{FieldChange, ResourceChange};
+        let big: String = (0..10_000).map(|i| format!("line {i}\n")).collect();
+        let change = |id: &str, doc: &str| ResourceChange {
+            kind: Kind::Policy,
+            id: id.into(),
+            name: id.into(),
+            action: Action::Create,
+            physical_id: None,
+            reason: None,
+            fields: vec![FieldChange {
+                path: "document".into(),
+                before: None,
+                after: Some(serde_json::Value::String(doc.into())),
+                forces_replacement: false,
+                after_unknown: false,
+            }],
+            desired: None,
+            observed: None,
+        };
+        let plan = Plan {
+            format_version: crate::plan::FORMAT_VERSION.into(),
+            stack: "s".into(),
+            region: "us-west-2".into(),
+            account: None,
+            destroy: false,
+            changes: vec![change("small", "a\nb\n"), change("huge", &big)],
+            observed: Vec::new(),
+        };
+        let md = markdown(&plan);
+        assert!(md.len() < MARKDOWN_LIMIT, "{}", md.len());
+        assert!(md.contains("policy.small"));
+        assert!(!md.contains("policy.huge"));
+        assert!(md.contains("**1 resource change is elided**"));
+    }
+
+    #[test]
     fn thousands_separators() {
         assert_eq!(thousands(60_000), "60,000");
         assert_eq!(thousands(999), "999");
