@@ -375,8 +375,14 @@ fn find<'a>(st: &'a mut IamState, arn: &str) -> Result<&'a mut ManagedPolicy, Ap
     st.policies.get_mut(arn).ok_or_else(|| no_such_policy(arn))
 }
 
+/// The number of a version id we issue (`v7` -> 7). Ids with a `.suffix` are valid input
+/// but never ours, so they name no version.
 fn version_number(id: &str) -> Option<u32> {
-    id.strip_prefix('v')?.split('.').next()?.parse().ok()
+    let digits = id.strip_prefix('v')?;
+    if digits.starts_with('0') || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1044,6 +1050,8 @@ mod tests {
         assert!(is_version_id("v12.abc-1"));
         assert!(!is_version_id("v0"));
         assert!(!is_version_id("1"));
+        assert_eq!(version_number("v12"), Some(12));
+        assert_eq!(version_number("v1.a"), None);
         assert!(is_tag_text("Cost Center:é/=+-@_."));
         assert!(!is_tag_text("a*b"));
     }
