@@ -18,11 +18,13 @@ pub fn default_tps(service: &str, operation: &str) -> f64 {
     match (service, operation) {
         ("ivs", "CreateParticipantToken") => 50.0,
         ("ivs", "TagResource" | "UntagResource" | "ListTagsForResource") => 10.0,
+        ("ivs", "DeletePublicKey" | "GetPublicKey" | "ImportPublicKey" | "ListPublicKeys") => 3.0,
         ("ivs", _) => 5.0,
-        // CloudWatch: PutMetricAlarm and DescribeAlarms have low shared quotas.
-        ("monitoring", "PutMetricAlarm") => 3.0,
+        // CloudWatch: DescribeAlarms 9 TPS; PutMetricAlarm, DeleteAlarms and the tag
+        // operations 3 TPS. (10 for the tag operations made observing a few hundred alarms
+        // fail: one ListTagsForResource per alarm at three times the quota.)
         ("monitoring", "DescribeAlarms") => 9.0,
-        ("monitoring", _) => 10.0,
+        ("monitoring", _) => 3.0,
         ("iam", _) => 10.0,
         ("budgets", _) => 5.0,
         _ => 10.0,
@@ -82,4 +84,57 @@ fn limiter_for(tps: f64) -> DefaultDirectRateLimiter {
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN);
     DefaultDirectRateLimiter::direct(quota)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `aws.limit("service", "Operation")` call site in the kinds and the client.
+    fn operations_called() -> Vec<(String, String)> {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("../kinds/stage.rs"),
+            include_str!("../kinds/policy.rs"),
+            include_str!("../kinds/alarm.rs"),
+            include_str!("../kinds/budget.rs"),
+        ];
+        let mut out = Vec::new();
+        for src in sources {
+            for rest in src.split("limit(\"").skip(1) {
+                let mut parts = rest.splitn(4, '"');
+                let service = parts.next().unwrap_or_default();
+                let op = parts.nth(1).unwrap_or_default();
+                if !service.is_empty() && !op.is_empty() {
+                    out.push((service.to_string(), op.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn no_client_limit_exceeds_the_local_endpoints_quota() {
+        let registry = crate::local::services::Registry::standard();
+        let ops = operations_called();
+        assert!(ops.len() > 20, "found only {ops:?}");
+        for (service, op) in ops {
+            let quota = registry
+                .get(&service)
+                .unwrap_or_else(|| panic!("no local service `{service}`"))
+                .rate_quota(&op);
+            let tps = default_tps(&service, &op);
+            assert!(
+                tps <= quota,
+                "{service}:{op}: client limit {tps} TPS is above the quota {quota} TPS"
+            );
+        }
+    }
+
+    #[test]
+    fn overrides_and_scale_apply() {
+        let limits = RateLimits::new(HashMap::from([("GetStage".to_string(), 2.0)]), 10.0);
+        assert_eq!(limits.tps("ivs", "GetStage"), 20.0);
+        assert_eq!(limits.tps("monitoring", "ListTagsForResource"), 30.0);
+    }
 }
