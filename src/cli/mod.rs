@@ -2,3 +2,5 @@
 
 pub mod run;
 pub mod session;
+pub mod validate;
+pub mod schema;

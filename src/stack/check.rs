@@ -70,10 +70,11 @@ impl SpanMap {
 
 /// Append a map key to a field path, quoting keys that are not plain identifiers.
 pub fn push_key(path: &mut String, key: &str) {
+    // Quote only what would make the path ambiguous.
     let plain = !key.is_empty()
-        && key
+        && !key
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ':');
+            .any(|c| matches!(c, '.' | '[' | ']' | '"' | '\\') || c.is_whitespace() || c.is_control());
     if plain {
         if !path.is_empty() {
             path.push('.');

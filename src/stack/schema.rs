@@ -76,11 +76,3 @@ pub fn stack_schema_pretty() -> String {
     s.push('\n');
     s
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn print_schema() {
-        println!("{}", super::stack_schema_pretty());
-    }
-}

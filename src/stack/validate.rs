@@ -901,12 +901,18 @@ fn physical_names(v: &mut V<'_>, stack: &StackFile) {
                 } else {
                     field_path(&[section, first])
                 };
-                let first_span = v.key(&first_path);
-                let d = v.error_key(
-                    "duplicate-name",
-                    &path,
-                    format!("{kind}s `{first}` and `{id}` would both be named `{name}`"),
-                );
+                // Explicit names point at the name; default names at the logical id.
+                let first_span = if *first_explicit {
+                    v.value(&first_path)
+                } else {
+                    v.key(&first_path)
+                };
+                let message = format!("{kind}s `{first}` and `{id}` would both be named `{name}`");
+                let d = if explicit.is_some() {
+                    v.error("duplicate-name", &path, message)
+                } else {
+                    v.error_key("duplicate-name", &path, message)
+                };
                 d.set_label("same physical name");
                 if let Some(s) = first_span {
                     d.related

@@ -467,6 +467,15 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
         if anchor > 0 {
             anchors.insert(anchor, node.clone());
         }
+        // Field path of a duplicate key, computed before borrowing the parent mutably.
+        let dup_path = match stack.last() {
+            Some(Frame::Map {
+                key: Some((k, _)),
+                seen,
+                ..
+            }) if seen.contains_key(k) => Some(frames_path(&stack[..stack.len() - 1], k)),
+            _ => None,
+        };
         // Attach the finished node to its parent, or make it the document root.
         match stack.last_mut() {
             None => root = Some(node),
@@ -496,6 +505,8 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 },
                 Some((k, key_span)) => {
                     if let Some(first) = seen.get(&k) {
+                        let first = *first;
+                        let path = dup_path.clone().unwrap_or_default();
                         diags.push(
                             Diagnostic::error(
                                 "duplicate-key",
@@ -503,8 +514,9 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                                 format!("duplicate key `{k}`"),
                             )
                             .at(Some(key_span))
+                            .path(path)
                             .label("defined again here")
-                            .related(*first, "first defined here")
+                            .related(first, "first defined here")
                             .help("YAML keys must be unique within a map; remove one of them"),
                         );
                     } else {
@@ -520,6 +532,22 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
         }
     }
     (root, diags)
+}
+
+/// The field path of `key` inside the innermost map, given the enclosing frames.
+fn frames_path(frames: &[Frame], key: &str) -> String {
+    let mut path = String::new();
+    for f in frames {
+        match f {
+            Frame::Seq { items, .. } => path.push_str(&format!("[{}]", items.len())),
+            Frame::Map {
+                key: Some((k, _)), ..
+            } => crate::stack::check::push_key(&mut path, k),
+            Frame::Map { .. } => {}
+        }
+    }
+    crate::stack::check::push_key(&mut path, key);
+    path
 }
 
 /// Count nodes up to `limit` (so counting a huge alias target stays cheap).

@@ -1,0 +1,55 @@
+//! `ivstack schema`: print the JSON Schema of stack files (generated from the model), for
+//! editors through the YAML language server, or check that a committed copy is current.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use crate::stack::schema::stack_schema_pretty;
+
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// Write the schema to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "check")]
+    pub out: Option<PathBuf>,
+    /// Exit 1 (and say so) if FILE differs from the current schema, e.g. in CI.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+}
+
+/// Run `schema`. Returns the exit code.
+pub fn run(args: &SchemaArgs) -> anyhow::Result<i32> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    run_to(args, &mut out)
+}
+
+/// Run `schema`, writing to `out`.
+pub fn run_to(args: &SchemaArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let schema = stack_schema_pretty();
+    if let Some(path) = &args.check {
+        let current = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if current == schema {
+            writeln!(out, "{} is up to date", path.display())?;
+            return Ok(0);
+        }
+        writeln!(
+            out,
+            "{} is out of date; regenerate it with `ivstack schema -o {}`",
+            path.display(),
+            path.display()
+        )?;
+        return Ok(1);
+    }
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &schema)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => out.write_all(schema.as_bytes())?,
+    }
+    Ok(0)
+}
