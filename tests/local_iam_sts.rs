@@ -525,7 +525,7 @@ async fn iam_validation_errors() {
     );
     let (code, _, msg) = err(c
         .create_policy()
-        .policy_name(&"n".repeat(129))
+        .policy_name("n".repeat(129))
         .policy_document(DOC_V1)
         .send()
         .await);
