@@ -28,6 +28,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check stack files without touching AWS (exit 0 when all are valid).
+    Validate(ivstack::cli::validate::ValidateArgs),
+    /// Print the JSON Schema of stack files (for editors).
+    Schema(ivstack::cli::schema::SchemaArgs),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
@@ -69,6 +73,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match &cli.command {
+            Command::Validate(args) => ivstack::cli::validate::run(args),
+            Command::Schema(args) => ivstack::cli::schema::run(args),
             Command::Plan(args) => run::plan_cmd(&cli.global, args).await,
             Command::Apply(args) => run::apply_cmd(&cli.global, args, false).await,
             Command::Destroy(args) => run::apply_cmd(&cli.global, args, true).await,
