@@ -356,3 +356,15 @@ fn local_mode_applies_the_demo_and_a_second_run_changes_nothing() {
     assert_code(&run(&["--local", "destroy", d, "--auto-approve"]), 0);
     assert_code(&run(&["--local", "plan", d, "--detailed-exitcode"]), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipped_stacks_apply_and_then_plan_empty() {
+    let w = World::new().await;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+    for name in ["demo.yaml", "production.yaml"] {
+        apply_and_settle(&w, &root.join(name));
+    }
+    // Both stacks live side by side without touching each other.
+    let both = w.run(&["plan", root.to_str().unwrap(), "--detailed-exitcode"]);
+    assert_code(&both, 0);
+}

@@ -52,13 +52,19 @@ fn recording_spec(rec: &Recording) -> Map<String, Value> {
         let mut tm = Map::new();
         put(&mut tm, "mode", t.mode);
         put(&mut tm, "interval_seconds", t.interval_seconds);
+        // A set: sorted by its wire names, exactly as the observed side sorts it.
         put(
             &mut tm,
             "storage",
-            t.storage.clone().map(|mut s| {
-                s.sort();
-                s.dedup();
-                s
+            t.storage.as_ref().map(|s| {
+                let mut names: Vec<String> = s
+                    .iter()
+                    .filter_map(|x| serde_json::to_value(x).ok())
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                names.sort();
+                names.dedup();
+                names
             }),
         );
         r.insert("thumbnails".into(), Value::Object(tm));
