@@ -415,7 +415,16 @@ async fn handle(
                     resp
                 }
             }
-            Err(err) => service.render_error(route.protocol, &err, &ctx),
+            Err(err) => {
+                // A mutating call can fail after changing part of the state (DeleteAlarms
+                // deletes the names it knows and reports the others): persist that part too.
+                if service.is_mutating(&route.operation)
+                    && let Err(e) = shared.store.save(&state)
+                {
+                    tracing::error!("{e}");
+                }
+                service.render_error(route.protocol, &err, &ctx)
+            }
         }
     };
     Ok(to_hyper(resp, &request_id))
