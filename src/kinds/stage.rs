@@ -40,13 +40,18 @@ pub fn desired(stack: &StackFile, id: &str, stage: &Stage) -> Resource {
     }
 }
 
-/// Only the recording fields the file sets: the others are unmanaged.
+/// Only the recording fields the file sets: the others are unmanaged. With recording
+/// disabled (`""`), IVS resets and ignores every other field, so they are not managed
+/// either (validation warns about them).
 fn recording_spec(rec: &Recording) -> Map<String, Value> {
     let mut r = Map::new();
     r.insert(
         "storage_configuration_arn".into(),
         json!(rec.storage_configuration_arn),
     );
+    if rec.storage_configuration_arn.is_empty() {
+        return r;
+    }
     put(&mut r, "media_types", rec.media_types.clone());
     if let Some(t) = &rec.thumbnails {
         let mut tm = Map::new();
@@ -339,5 +344,50 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
             let err = aws_error("ivs:DeleteStage", e);
             if err.is_not_found() { Ok(()) } else { Err(err.into()) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::load_str;
+
+    const ARN: &str = "arn:aws:ivs:us-east-1:123456789012:storage-configuration/AbCd";
+
+    fn stack(recording: &str) -> String {
+        format!("stack: s\nregion: us-east-1\nstages:\n  main:\n    recording:\n{recording}")
+    }
+
+    #[test]
+    fn disabled_recording_manages_only_the_storage_arn() {
+        let loaded = load_str(
+            "t.yaml",
+            &stack("      storage_configuration_arn: \"\"\n      hls_segment_seconds: 4\n"),
+        )
+        .expect("valid with a warning");
+        let d = desired(&loaded.model, "main", &loaded.model.stages["main"]);
+        assert_eq!(d.spec["recording"], json!({"storage_configuration_arn": ""}));
+        assert!(!loaded.warnings.is_empty(), "the ignored field is warned about");
+    }
+
+    #[test]
+    fn thumbnail_storage_is_sorted_like_the_observed_side() {
+        let src = stack(&format!(
+            "      storage_configuration_arn: {ARN}\n      thumbnails:\n        storage: [SEQUENTIAL, LATEST]\n"
+        ));
+        let loaded = load_str("t.yaml", &src).expect("valid");
+        let d = desired(&loaded.model, "main", &loaded.model.stages["main"]);
+        assert_eq!(d.spec["recording"]["thumbnails"]["storage"], json!(["LATEST", "SEQUENTIAL"]));
+    }
+
+    #[test]
+    fn record_participant_replicas_false_is_refused() {
+        let src = stack(&format!(
+            "      storage_configuration_arn: {ARN}\n      record_participant_replicas: false\n"
+        ));
+        let err = load_str("t.yaml", &src).expect_err("refused");
+        let text = err.render(false);
+        assert!(text.contains("never sends `false`"), "{text}");
+        assert!(text.contains("t.yaml:7:"), "{text}");
     }
 }

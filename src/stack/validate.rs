@@ -120,8 +120,9 @@ impl<'a> V<'a> {
             .unwrap_or_else(|| unreachable!("just pushed"))
     }
 
-    fn declared(&self, section: &str) -> BTreeSet<String> {
-        self.ctx.declared.get(section).cloned().unwrap_or_default()
+    fn declared(&self, section: &str) -> &'a BTreeSet<String> {
+        static EMPTY: BTreeSet<String> = BTreeSet::new();
+        self.ctx.declared.get(section).unwrap_or(&EMPTY)
     }
 }
 
@@ -350,6 +351,19 @@ fn stage_rules(v: &mut V<'_>, stack: &StackFile, id: &str, stage: &Stage) {
             );
         }
     }
+    if rec.record_participant_replicas == Some(false) {
+        // aws-sdk-ivsrealtime models the member as a plain bool defaulting to false and
+        // only serialises `true`, so `false` never reaches IVS: the plan would never settle.
+        v.error(
+            "recording",
+            &format!("{base}.record_participant_replicas"),
+            format!(
+                "`record_participant_replicas: false` on stage `{id}` cannot be applied: the AWS SDK \
+                 for Rust never sends `false` for this field"
+            ),
+        )
+        .set_help("leave the field out (IVS records replicas by default), or set it with the AWS CLI");
+    }
     if let Some(media) = &rec.media_types
         && media.is_empty()
     {
@@ -435,7 +449,7 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
         }
         for (j, s) in st.stages.iter().enumerate() {
             if !stages.contains(s) {
-                stage_reference(v, &format!("{sp}.stages[{j}]"), s, &stages);
+                stage_reference(v, &format!("{sp}.stages[{j}]"), s, stages);
             }
         }
         for (j, r) in st.resources.iter().enumerate() {
@@ -593,7 +607,7 @@ fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
     if let Some(s) = &alarm.stage
         && !stages.contains(s)
     {
-        stage_reference(v, &format!("{base}.stage"), s, &stages);
+        stage_reference(v, &format!("{base}.stage"), s, stages);
     }
     let period = alarm.period_seconds.unwrap_or(60);
     if alarm.period_seconds.is_some() && !(matches!(period, 10 | 20 | 30) || period % 60 == 0) {
