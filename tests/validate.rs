@@ -1027,10 +1027,8 @@ fn default_names_that_are_too_long() {
 
 #[test]
 fn warnings_do_not_fail_a_file() {
-    let src = format!(
-        "stack: t\nregion: us-west-3\nstages:\n  main:\n    recording:\n      storage_configuration_arn: \"\"\n      thumbnails: {{interval_seconds: 30}}\nalarms:\n  a:\n    metric: ConcurrentPublishers\n    statistic: Maximum\n    comparison: \">\"\n    threshold: 1\n    period_seconds: 10\n"
-    );
-    let loaded = load_str("t.yaml", &src).expect("warnings only");
+    let src = "stack: t\nregion: us-west-3\nstages:\n  main:\n    recording:\n      storage_configuration_arn: \"\"\n      thumbnails: {interval_seconds: 30}\nalarms:\n  a:\n    metric: ConcurrentPublishers\n    statistic: Maximum\n    comparison: \">\"\n    threshold: 1\n    period_seconds: 10\n";
+    let loaded = load_str("t.yaml", src).expect("warnings only");
     let codes: Vec<&str> = loaded.warnings.items().iter().map(|d| d.code).collect();
     assert!(codes.contains(&"region"), "{codes:?}");
     assert!(codes.contains(&"thumbnails"), "{codes:?}");

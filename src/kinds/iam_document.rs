@@ -170,7 +170,7 @@ fn canonical_principal(v: &Value) -> Value {
             let mut out = Map::new();
             for (k, vals) in map {
                 let set = if k == "AWS" {
-                    let expanded = match string_set(vals) {
+                    match string_set(vals) {
                         Value::Array(items) => {
                             let mut ids: Vec<String> = items
                                 .iter()
@@ -182,8 +182,7 @@ fn canonical_principal(v: &Value) -> Value {
                             json!(ids)
                         }
                         other => other,
-                    };
-                    expanded
+                    }
                 } else {
                     string_set(vals)
                 };

@@ -7,6 +7,8 @@
 //! again) keeps the schema, the editor experience and the checks in step.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -22,49 +24,75 @@ pub struct NodeSpans {
 }
 
 /// Field path → spans, e.g. `stages.main.recording.media_types[0]`.
+///
+/// Backed by the parsed YAML tree itself and resolved on lookup, rather than a map with a
+/// string per node: lookups are rare (findings, plan annotations) while files can hold
+/// hundreds of thousands of nodes.
 #[derive(Debug, Clone, Default)]
 pub struct SpanMap {
-    map: HashMap<String, NodeSpans>,
+    root: Option<Arc<Node>>,
 }
 
 impl SpanMap {
-    /// The spans recorded for a field path.
+    pub fn new(root: Node) -> Self {
+        SpanMap {
+            root: Some(Arc::new(root)),
+        }
+    }
+
+    /// The spans recorded for a field path, if the field is in the file.
     pub fn get(&self, path: &str) -> Option<NodeSpans> {
-        self.map.get(path).copied()
+        let (found, complete) = self.walk(path);
+        if complete { found } else { None }
     }
 
     /// The value's span, or the nearest ancestor's when the field is absent (a default).
     pub fn value_span(&self, path: &str) -> Option<Span> {
-        self.nearest(path).map(|s| s.value)
+        self.walk(path).0.map(|s| s.value)
     }
 
     /// The key's span if the field is a map entry, else the value's; falls back to the
     /// nearest ancestor. This is where "this whole thing is wrong" findings point.
     pub fn key_span(&self, path: &str) -> Option<Span> {
-        self.nearest(path).map(|s| s.key.unwrap_or(s.value))
+        self.walk(path).0.map(|s| s.key.unwrap_or(s.value))
     }
 
-    fn nearest(&self, path: &str) -> Option<NodeSpans> {
-        let mut p = path;
-        loop {
-            if let Some(s) = self.map.get(p) {
-                return Some(*s);
+    /// Follow `path` as far as it goes: the deepest node reached, and whether it is the
+    /// node the path names.
+    fn walk(&self, path: &str) -> (Option<NodeSpans>, bool) {
+        let Some(root) = &self.root else {
+            return (None, false);
+        };
+        let mut node: &Node = root;
+        let mut spans = NodeSpans {
+            key: None,
+            value: root.span,
+        };
+        for seg in split_segments(path) {
+            let index = seg
+                .strip_prefix('[')
+                .and_then(|s| s.strip_suffix(']'))
+                .and_then(|s| s.parse::<usize>().ok());
+            let next = match (&node.kind, index) {
+                (NodeKind::Seq(items), Some(i)) => items.get(i).map(|n| (None, n)),
+                (NodeKind::Map(entries), None) => {
+                    let key = unquote(&seg);
+                    entries
+                        .iter()
+                        .find(|e| e.key == key)
+                        .map(|e| (Some(e.key_span), &e.value))
+                }
+                _ => None,
+            };
+            match next {
+                Some((key, n)) => {
+                    node = n;
+                    spans = NodeSpans { key, value: n.span };
+                }
+                None => return (Some(spans), false),
             }
-            let cut = p.rfind(['.', '['])?;
-            p = &p[..cut];
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
-    fn insert(&mut self, path: &str, spans: NodeSpans) {
-        self.map.insert(path.to_string(), spans);
+        (Some(spans), true)
     }
 }
 
@@ -72,9 +100,9 @@ impl SpanMap {
 pub fn push_key(path: &mut String, key: &str) {
     // Quote only what would make the path ambiguous.
     let plain = !key.is_empty()
-        && !key
-            .chars()
-            .any(|c| matches!(c, '.' | '[' | ']' | '"' | '\\') || c.is_whitespace() || c.is_control());
+        && !key.chars().any(|c| {
+            matches!(c, '.' | '[' | ']' | '"' | '\\') || c.is_whitespace() || c.is_control()
+        });
     if plain {
         if !path.is_empty() {
             path.push('.');
@@ -239,7 +267,6 @@ fn list_values(values: &[String]) -> String {
 pub struct Checked {
     /// The tree as JSON, with invalid parts left out (so partial models can still be built).
     pub value: Value,
-    pub spans: SpanMap,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -249,21 +276,12 @@ pub fn check(file: &str, root: &Node, schema: &Value) -> Checked {
         file,
         defs: schema.get("definitions").and_then(Value::as_object),
         regexes: HashMap::new(),
-        spans: SpanMap::default(),
         diags: Vec::new(),
     };
     let mut path = String::new();
-    c.spans.insert(
-        "",
-        NodeSpans {
-            key: None,
-            value: root.span,
-        },
-    );
-    let value = c.node(root, schema, &mut path).unwrap_or(Value::Null);
+    let value = c.node(root, schema, &mut path, None).unwrap_or(Value::Null);
     Checked {
         value,
-        spans: c.spans,
         diagnostics: c.diags,
     }
 }
@@ -272,7 +290,6 @@ struct Checker<'a> {
     file: &'a str,
     defs: Option<&'a Map<String, Value>>,
     regexes: HashMap<String, Option<Regex>>,
-    spans: SpanMap,
     diags: Vec<Diagnostic>,
 }
 
@@ -319,7 +336,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Check one node; `None` when it is unusable (an error was reported).
-    fn node(&mut self, node: &Node, schema: &'a Value, path: &mut String) -> Option<Value> {
+    fn node(
+        &mut self,
+        node: &Node,
+        schema: &'a Value,
+        path: &mut String,
+        key: Option<Span>,
+    ) -> Option<Value> {
         let schema = self.resolve(schema);
         match schema {
             Value::Bool(true) => return Some(node.to_json()),
@@ -331,9 +354,10 @@ impl<'a> Checker<'a> {
             .or_else(|| schema.get("oneOf"))
             .and_then(Value::as_array)
         {
-            return self.union(node, branches, path);
+            return self.union(node, branches, path, key);
         }
-        if let Some(allowed) = enum_values(schema) {
+        if schema.get("enum").is_some() || schema.get("const").is_some() {
+            let allowed = enum_values(schema).unwrap_or_default();
             return self.enumerated(node, &allowed, path);
         }
         let types: Vec<&str> = match schema.get("type") {
@@ -350,7 +374,7 @@ impl<'a> Checker<'a> {
             .find(|t| *t != "null")
             .unwrap_or("null");
         match ty {
-            "object" => self.object(node, schema, path),
+            "object" => self.object(node, schema, path, key),
             "array" => self.array(node, schema, path),
             "string" => self.string(node, schema, path),
             "integer" | "number" => self.number(node, schema, path, ty == "integer"),
@@ -381,7 +405,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn object(&mut self, node: &Node, schema: &'a Value, path: &mut String) -> Option<Value> {
+    fn object(
+        &mut self,
+        node: &Node,
+        schema: &'a Value,
+        path: &mut String,
+        key: Option<Span>,
+    ) -> Option<Value> {
         let empty = Vec::new();
         let entries = match &node.kind {
             NodeKind::Map(entries) => entries,
@@ -400,13 +430,6 @@ impl<'a> Checker<'a> {
         for e in entries {
             let saved = path.len();
             push_key(path, &e.key);
-            self.spans.insert(
-                path,
-                NodeSpans {
-                    key: Some(e.key_span),
-                    value: e.value.span,
-                },
-            );
             if let Some(ns) = names_schema {
                 self.property_name(&e.key, e.key_span, ns, path);
             }
@@ -419,13 +442,13 @@ impl<'a> Checker<'a> {
                         path.truncate(saved);
                         continue;
                     }
-                    self.node(&e.value, ps, path)
+                    self.node(&e.value, ps, path, Some(e.key_span))
                 }
                 (None, Some(Value::Bool(false))) => {
                     self.unknown_field(e, props, entries, &path[..saved], path);
                     None
                 }
-                (None, Some(ads)) => self.node(&e.value, ads, path),
+                (None, Some(ads)) => self.node(&e.value, ads, path, Some(e.key_span)),
                 (None, None) => Some(e.value.to_json()),
             };
             match result {
@@ -439,11 +462,7 @@ impl<'a> Checker<'a> {
         if let Some(required) = schema.get("required").and_then(Value::as_array) {
             for r in required.iter().filter_map(Value::as_str) {
                 if !entries.iter().any(|e| e.key == r) {
-                    let span = self
-                        .spans
-                        .get(path)
-                        .map(|s| s.key.unwrap_or(s.value))
-                        .unwrap_or(node.span);
+                    let span = key.unwrap_or(node.span);
                     // The root has no key: point at the start of the file.
                     let span = if path.is_empty() {
                         Span {
@@ -549,7 +568,13 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
-    fn union(&mut self, node: &Node, branches: &'a [Value], path: &mut String) -> Option<Value> {
+    fn union(
+        &mut self,
+        node: &Node,
+        branches: &'a [Value],
+        path: &mut String,
+        key: Option<Span>,
+    ) -> Option<Value> {
         let resolved: Vec<&'a Value> = branches.iter().map(|b| self.resolve(b)).collect();
         let null_ok = resolved.iter().any(|b| allows_null(b));
         if node.is_null() && null_ok {
@@ -568,7 +593,7 @@ impl<'a> Checker<'a> {
             return self.enumerated(node, &all, path);
         }
         if real.len() == 1 {
-            return self.node(node, real[0], path);
+            return self.node(node, real[0], path, key);
         }
         // Pick the branch whose shape matches the node, e.g. a string or a list of strings.
         let want = match &node.kind {
@@ -581,7 +606,7 @@ impl<'a> Checker<'a> {
             t == want || (want == "scalar" && !matches!(t, "object" | "array"))
         });
         match pick {
-            Some(b) => self.node(node, b, path),
+            Some(b) => self.node(node, b, path, key),
             None => {
                 let kinds: Vec<&str> = real.iter().map(|b| type_words(branch_type(b))).collect();
                 self.type_error(node, path, &kinds.join(" or "));
@@ -826,16 +851,9 @@ impl<'a> Checker<'a> {
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let saved = path.len();
-            path.push_str(&format!("[{i}]"));
-            self.spans.insert(
-                path,
-                NodeSpans {
-                    key: None,
-                    value: item.span,
-                },
-            );
+            let _ = write!(path, "[{i}]");
             let v = match item_schema {
-                Some(s) => self.node(item, s, path),
+                Some(s) => self.node(item, s, path, None),
                 None => Some(item.to_json()),
             };
             match v {
@@ -848,10 +866,11 @@ impl<'a> Checker<'a> {
     }
 
     fn matches(&mut self, pattern: &str, text: &str) -> bool {
-        let re = self
-            .regexes
-            .entry(pattern.to_string())
-            .or_insert_with(|| Regex::new(pattern).ok());
+        if !self.regexes.contains_key(pattern) {
+            self.regexes
+                .insert(pattern.to_string(), Regex::new(pattern).ok());
+        }
+        let re = &self.regexes[pattern];
         // A pattern the regex crate cannot compile is our bug; do not blame the user.
         re.as_ref().is_none_or(|r| r.is_match(text))
     }
@@ -982,22 +1001,22 @@ mod tests {
     }
 
     #[test]
-    fn span_map_falls_back_to_ancestors() {
-        let mut m = SpanMap::default();
-        let s = Span {
-            start: 1,
-            end: 2,
-            line: 1,
-            col: 2,
-        };
-        m.insert(
-            "stages.main",
-            NodeSpans {
-                key: Some(s),
-                value: s,
-            },
+    fn span_map_resolves_paths_and_falls_back_to_ancestors() {
+        let src = "stages:\n  main:\n    tags: {\"a.b\": x}\n    recording:\n      media_types: [AUDIO_ONLY]\n";
+        let (root, _) = yaml::parse("t.yaml", src);
+        let m = SpanMap::new(root.unwrap());
+        let text = |s: Span| &src[s.start..s.end];
+        assert_eq!(text(m.key_span("stages.main").unwrap()), "main");
+        assert_eq!(
+            text(m.get("stages.main.recording.media_types[0]").unwrap().value),
+            "AUDIO_ONLY"
         );
-        assert_eq!(m.key_span("stages.main.recording.media_types[0]"), Some(s));
-        assert_eq!(m.key_span("alarms"), None);
+        assert_eq!(text(m.get("stages.main.tags[\"a.b\"]").unwrap().value), "x");
+        assert!(m.get("stages.main.name").is_none());
+        assert_eq!(text(m.key_span("stages.main.name").unwrap()), "main");
+        assert_eq!(
+            text(m.key_span("stages.main.recording.media_types[3]").unwrap()),
+            "media_types"
+        );
     }
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -197,9 +198,11 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
         diags.push(d);
     }
     let declared = declared_ids(&root);
+    let spans = SpanMap::new(root);
     let structure_ok = !diags.has_errors();
     let model = if structure_ok {
-        match serde_json::from_value::<StackFile>(checked.value.clone()) {
+        // Deserialize from a borrowed value: a 5 MB file must not be copied again.
+        match StackFile::deserialize(&checked.value) {
             Ok(m) => Some(m),
             Err(e) => {
                 // The checker and serde disagree: our bug, but say what serde said.
@@ -214,15 +217,21 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
     } else {
         None
     };
-    let partial = model
-        .clone()
-        .unwrap_or_else(|| partial_model(&checked.value));
+    let partial_owned;
+    let partial = match &model {
+        Some(m) => m,
+        None => {
+            partial_owned = partial_model(&checked.value);
+            &partial_owned
+        }
+    };
+    drop(checked.value);
     let ctx = validate::Context {
         file: name,
-        spans: &checked.spans,
+        spans: &spans,
         declared: &declared,
     };
-    for d in validate::validate(&partial, &ctx) {
+    for d in validate::validate(partial, &ctx) {
         diags.push(d);
     }
     diags.sort();
@@ -232,7 +241,7 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
             name: name.to_string(),
             source,
             model,
-            spans: checked.spans,
+            spans,
             warnings: diags,
         }),
         _ => Err(diags),
@@ -265,7 +274,7 @@ fn declared_ids(root: &yaml::Node) -> DeclaredIds {
 fn partial_model(value: &Value) -> StackFile {
     fn field<T: DeserializeOwned + Default>(v: &Value, key: &str) -> T {
         v.get(key)
-            .and_then(|x| serde_json::from_value(x.clone()).ok())
+            .and_then(|x| T::deserialize(x).ok())
             .unwrap_or_default()
     }
     fn section<T: DeserializeOwned>(v: &Value, key: &str) -> BTreeMap<String, T> {
@@ -273,11 +282,7 @@ fn partial_model(value: &Value) -> StackFile {
             .and_then(Value::as_object)
             .map(|m| {
                 m.iter()
-                    .filter_map(|(k, x)| {
-                        serde_json::from_value(x.clone())
-                            .ok()
-                            .map(|t| (k.clone(), t))
-                    })
+                    .filter_map(|(k, x)| T::deserialize(x).ok().map(|t| (k.clone(), t)))
                     .collect()
             })
             .unwrap_or_default()

@@ -273,7 +273,9 @@ enum Frame {
         key: Option<(String, Span)>,
         /// A key that is not a string (a list or map used as a key); its value is skipped.
         bad_key: bool,
-        seen: HashMap<String, Span>,
+        /// Key → entry index, built only once a map is large (small maps scan linearly,
+        /// which avoids a hash map and a key copy per entry).
+        index: Option<HashMap<String, usize>>,
     },
 }
 
@@ -369,7 +371,7 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                     entries: Vec::new(),
                     key: None,
                     bad_key: false,
-                    seen: HashMap::new(),
+                    index: None,
                 });
                 continue;
             }
@@ -471,9 +473,12 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
         let dup_path = match stack.last() {
             Some(Frame::Map {
                 key: Some((k, _)),
-                seen,
+                entries,
+                index,
                 ..
-            }) if seen.contains_key(k) => Some(frames_path(&stack[..stack.len() - 1], k)),
+            }) if find_key(entries, index, k).is_some() => {
+                Some(frames_path(&stack[..stack.len() - 1], k))
+            }
             _ => None,
         };
         // Attach the finished node to its parent, or make it the document root.
@@ -484,7 +489,7 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 entries,
                 key,
                 bad_key,
-                seen,
+                index,
                 ..
             }) => match key.take() {
                 None if *bad_key => *bad_key = false,
@@ -504,8 +509,8 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                     }
                 },
                 Some((k, key_span)) => {
-                    if let Some(first) = seen.get(&k) {
-                        let first = *first;
+                    if let Some(i) = find_key(entries, index, &k) {
+                        let first = entries[i].key_span;
                         let path = dup_path.clone().unwrap_or_default();
                         diags.push(
                             Diagnostic::error(
@@ -520,18 +525,36 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                             .help("YAML keys must be unique within a map; remove one of them"),
                         );
                     } else {
-                        seen.insert(k.clone(), key_span);
+                        if let Some(ix) = index {
+                            ix.insert(k.clone(), entries.len());
+                        }
                         entries.push(Entry {
                             key: k,
                             key_span,
                             value: node,
                         });
+                        if index.is_none() && entries.len() >= 16 {
+                            *index = Some(
+                                entries
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, e)| (e.key.clone(), i))
+                                    .collect(),
+                            );
+                        }
                     }
                 }
             },
         }
     }
     (root, diags)
+}
+
+fn find_key(entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
+    match index {
+        Some(ix) => ix.get(key).copied(),
+        None => entries.iter().position(|e| e.key == key),
+    }
 }
 
 /// The field path of `key` inside the innermost map, given the enclosing frames.

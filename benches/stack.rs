@@ -1,0 +1,91 @@
+//! Stack-file loading benchmark: parse + check + validate a generated ~5 MB stack file and
+//! print the time and peak memory (VmHWM). Run: `cargo bench --bench stack`.
+//! Targets: well under 200 ms and 100 MB.
+
+use std::time::Instant;
+
+/// A valid stack file of about `target` bytes: stages with tags and recording, token
+/// policies scoped to batches of stages, and per-stage alarms.
+fn generated_stack(target: usize) -> String {
+    let mut s = String::from(
+        "stack: big\nregion: us-west-2\naccount: \"123456789012\"\ntags: {team: media}\nstages:\n",
+    );
+    let mut i = 0;
+    while s.len() < target * 2 / 5 {
+        s.push_str(&format!(
+            "  stage-{i}:\n    tags: {{shard: \"{i}\"}}\n    recording:\n      storage_configuration_arn: arn:aws:ivs:us-west-2:123456789012:storage-configuration/AbCd{i}\n      media_types: [AUDIO_VIDEO]\n      hls_segment_seconds: 6\n"
+        ));
+        i += 1;
+    }
+    let stages = i;
+    s.push_str("policies:\n");
+    let mut p = 0;
+    while s.len() < target * 3 / 5 {
+        let ids: Vec<String> = (0..20)
+            .map(|k| format!("stage-{}", (p * 20 + k) % stages))
+            .collect();
+        s.push_str(&format!(
+            "  tokens-{p}:\n    description: Token minting for batch {p}\n    statements:\n      - sid: Mint\n        allow: [ivs:CreateParticipantToken, ivs:GetStage]\n        stages: [{}]\n",
+            ids.join(", ")
+        ));
+        p += 1;
+    }
+    s.push_str("alarms:\n");
+    let mut j = 0;
+    while s.len() < target {
+        s.push_str(&format!(
+            "  pubs-{j}:\n    stage: stage-{}\n    metric: Publishers\n    statistic: Maximum\n    comparison: \">=\"\n    threshold: 11\n    alarm_actions: [arn:aws:sns:us-west-2:123456789012:ops]\n",
+            j % stages
+        ));
+        j += 1;
+    }
+    s
+}
+
+fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn main() {
+    let src = generated_stack(5 * 1024 * 1024);
+    let before = vm_hwm_kib().unwrap_or(0);
+    let mut times = Vec::new();
+    let mut resources = 0;
+    for _ in 0..7 {
+        let t = Instant::now();
+        let loaded = match ivstack::stack::load_str("generated.yaml", &src) {
+            Ok(l) => l,
+            Err(d) => {
+                eprintln!("{}", d.render(false));
+                std::process::exit(1);
+            }
+        };
+        times.push(t.elapsed());
+        resources =
+            loaded.model.stages.len() + loaded.model.policies.len() + loaded.model.alarms.len();
+    }
+    times.sort();
+    let after = vm_hwm_kib().unwrap_or(0);
+    println!(
+        "stack load (parse + check + validate): {:.2} MB, {} resources, {} lines",
+        src.len() as f64 / 1e6,
+        resources,
+        src.lines().count()
+    );
+    println!(
+        "  time: min {:.1} ms, median {:.1} ms, max {:.1} ms (7 runs)",
+        times[0].as_secs_f64() * 1e3,
+        times[times.len() / 2].as_secs_f64() * 1e3,
+        times[times.len() - 1].as_secs_f64() * 1e3
+    );
+    println!(
+        "  peak memory (VmHWM): {:.1} MB total, {:.1} MB before loading (source text)",
+        after as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+}
