@@ -33,14 +33,13 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
     }
 
     // Stages first: their keepers decide the ARNs that policies and alarms reference.
-    let no_arns = StageArns::new();
     let stage_desired: BTreeMap<String, Resource> = if destroy {
         BTreeMap::new()
     } else {
-        kinds::desired(stack, &no_arns)
-            .into_iter()
-            .filter(|r| r.kind == Kind::Stage)
-            .map(|r| (r.id.clone(), r))
+        stack
+            .stages
+            .iter()
+            .map(|(id, s)| (id.clone(), kinds::stage::desired(stack, id, s)))
             .collect()
     };
     let mut arns = StageArns::new();
@@ -117,6 +116,9 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
 /// every racing apply) picks the same one.
 fn choose_keeper<'a>(desired: Option<&Resource>, members: &[&'a Resource]) -> &'a Resource {
     let mut best = members[0];
+    if members.len() == 1 {
+        return best;
+    }
     if let Some(d) = desired {
         let mut best_score = diff(d, best).len();
         for m in &members[1..] {
@@ -199,6 +201,9 @@ fn change_of(d: &Resource, live: &Resource) -> ResourceChange {
             Some(format!("{} cannot change in place", forced.join(", "))),
         )
     };
+    // A no-op needs no bodies: apply does nothing with it, and at 10,000 resources the two
+    // clones are most of the plan's memory.
+    let bodies = action != Action::NoOp;
     ResourceChange {
         kind: d.kind,
         id: d.id.clone(),
@@ -207,8 +212,8 @@ fn change_of(d: &Resource, live: &Resource) -> ResourceChange {
         physical_id: live.physical_id.clone(),
         reason,
         fields,
-        desired: Some(d.clone()),
-        observed: Some(live.clone()),
+        desired: bodies.then(|| d.clone()),
+        observed: bodies.then(|| live.clone()),
     }
 }
 
