@@ -379,8 +379,10 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 Some(Frame::Seq {
                     mut span,
                     anchor,
-                    items,
+                    mut items,
                 }) => {
+                    // Growth slack adds up over hundreds of thousands of nodes.
+                    items.shrink_to_fit();
                     span.end = collection_end(src, span.start, pos.byte_of(mark.index()));
                     (
                         Node {
@@ -396,9 +398,10 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 Some(Frame::Map {
                     mut span,
                     anchor,
-                    entries,
+                    mut entries,
                     ..
                 }) => {
+                    entries.shrink_to_fit();
                     // yaml-rust2 marks a block map at its first `:`; start at the first key.
                     if let Some(first) = entries.first()
                         && first.key_span.start < span.start
