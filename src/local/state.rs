@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::services::{budgets::BudgetsState, cloudwatch::CloudWatchState, iam::IamState, ivs::IvsState};
+use super::services::{
+    budgets::BudgetsState, cloudwatch::CloudWatchState, iam::IamState, ivs::IvsState,
+};
 
 /// Marks a state file as ours, so a foreign JSON file is never mistaken for one.
 pub const STATE_FORMAT: &str = "ivstack-local-state";
