@@ -6,7 +6,8 @@
 //! Run: `cargo bench --bench scale`. Knobs (environment): `IVSTACK_BENCH_TIME_SCALE`
 //! (default 10: every quota, server and client, is multiplied by it), `IVSTACK_BENCH_PLAN_RUNS`
 //! (default 3), `IVSTACK_BENCH_CONCURRENCY` (apply's `--max-concurrency`, default 8 like the
-//! CLI). Figures and their meaning: docs/benchmarks.md.
+//! CLI), `IVSTACK_BENCH_RATE` (client-limit overrides, `OP=TPS,...`, like `--rate`).
+//! Figures and their meaning: docs/benchmarks.md.
 //!
 //! Nothing is hard-coded about the outcome: call counts come from the endpoint's own
 //! counters (cross-checked with the SDK interceptor's), quotas from the endpoint's service
@@ -261,6 +262,11 @@ fn apply_model(s: &Shape, phased: bool) -> Vec<Group> {
 /// rate`; groups of different operations overlap unless a dependency orders them. Returns
 /// the finish time of the last group (critical path).
 fn bound(groups: &[Group], rate: &dyn Fn(&str, &str) -> f64) -> f64 {
+    finishes(groups, rate).into_iter().fold(0.0, f64::max)
+}
+
+/// The earliest finish time of each group under the rate quotas and its dependencies.
+fn finishes(groups: &[Group], rate: &dyn Fn(&str, &str) -> f64) -> Vec<f64> {
     let mut start = vec![0.0f64; groups.len()];
     let mut finish = vec![0.0f64; groups.len()];
     for (i, gr) in groups.iter().enumerate() {
@@ -281,7 +287,22 @@ fn bound(groups: &[Group], rate: &dyn Fn(&str, &str) -> f64) -> f64 {
         start[i] = s0;
         finish[i] = (s0 + gr.calls as f64 * slot).max(tail);
     }
-    finish.into_iter().fold(0.0, f64::max)
+    finish
+}
+
+/// "service finishes at t" for each service, slowest first: which chain is critical.
+fn per_service(groups: &[Group], rate: &dyn Fn(&str, &str) -> f64) -> String {
+    let mut by: BTreeMap<&str, f64> = BTreeMap::new();
+    for (gr, f) in groups.iter().zip(finishes(groups, rate)) {
+        let e = by.entry(gr.service).or_default();
+        *e = e.max(f);
+    }
+    let mut v: Vec<(&str, f64)> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    v.iter()
+        .map(|(s, f)| format!("{s} {f:.3} s"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The pure-rate bound: no dependencies at all, every operation at its quota in parallel.
@@ -367,12 +388,25 @@ async fn connect(endpoint: &LocalEndpoint, scale: f64) -> anyhow::Result<Aws> {
             endpoint.config().access_key.clone(),
             endpoint.config().secret_key.clone(),
         )),
-        rate_overrides: Default::default(),
+        rate_overrides: rate_overrides(),
         rate_scale: scale,
         // What the CLI uses.
         max_attempts: 5,
     })
     .await
+}
+
+/// `IVSTACK_BENCH_RATE=OP=TPS[,OP=TPS...]`: client-limit overrides, like `--rate` (e.g.
+/// `ListTagsForResource=10` reproduces the CloudWatch client limit before it was fixed).
+fn rate_overrides() -> std::collections::HashMap<String, f64> {
+    std::env::var("IVSTACK_BENCH_RATE")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.trim().to_string(), v.trim().parse().ok()?))
+        })
+        .collect()
 }
 
 /// Server buckets hold one second's worth of tokens; waiting longer than that between
@@ -583,11 +617,17 @@ async fn run() -> anyhow::Result<()> {
         ],
         &rates,
     );
+    println!(
+        "- per-service critical paths, phased: {}; per-resource: {}",
+        per_service(&phased, &server_rate),
+        per_service(&ideal, &server_rate)
+    );
 
     // Plan, several times: each run with fresh clients (fresh limiters), full buckets.
     let model = plan_model(&shape);
     let chain = bound(&model, &server_rate);
     let pure = pure_bound(&model, &server_rate);
+    let services = per_service(&model, &server_rate);
     let mut runs = Vec::new();
     let mut failures = Vec::new();
     for run in 1..=plan_runs {
@@ -627,6 +667,7 @@ async fn run() -> anyhow::Result<()> {
             ],
             &rates,
         );
+        println!("- per-service critical paths: {services}");
         runs.push(m);
     }
     let mut secs: Vec<f64> = runs.iter().map(|m| m.seconds).collect();
