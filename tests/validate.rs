@@ -975,6 +975,17 @@ fn every_rule_reports_message_position_and_path() {
         ),
         (
             case(
+                "record_participant_replicas: false cannot be applied",
+                "stages:\n  main:\n    recording:\n      storage_configuration_arn: \"\"\n      record_participant_replicas: false\n",
+                "recording",
+                "false",
+                "stages.main.recording.record_participant_replicas",
+                "cannot be applied",
+            ),
+            String::new(),
+        ),
+        (
+            case(
                 "recording in another region",
                 "stages:\n  main:\n    recording:\n      storage_configuration_arn: arn:aws:ivs:us-east-1:123456789012:storage-configuration/Ab\n",
                 "recording",
