@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ivstack::kinds::{self, Resource, StageArns};
 use ivstack::plan::compute::plan;
 use ivstack::stack::model::{
-    Alarm, Budget, Comparison, Metric, Policy, Stage, StackFile, Statement, Statistic,
+    Alarm, Budget, Comparison, Metric, Policy, StackFile, Stage, Statement, Statistic,
 };
 
 const PER_KIND: usize = 2_500;
@@ -144,7 +144,10 @@ fn main() {
             e
         })
         .collect();
-    println!("  in sync:        median {:>8.1} ms", median(runs).as_secs_f64() * 1e3);
+    println!(
+        "  in sync:        median {:>8.1} ms",
+        median(runs).as_secs_f64() * 1e3
+    );
     let peak = status_mib("VmHWM:");
     println!(
         "  memory:         {peak:>8.1} MiB peak RSS, of which {inputs:.1} MiB is the inputs \
@@ -166,5 +169,8 @@ fn main() {
             e
         })
         .collect();
-    println!("  10% drifted:    median {:>8.1} ms", median(runs).as_secs_f64() * 1e3);
+    println!(
+        "  10% drifted:    median {:>8.1} ms",
+        median(runs).as_secs_f64() * 1e3
+    );
 }

@@ -5,11 +5,11 @@
 //! pure) → `apply`, with observation of the live account on the side (`aws`, `kinds`).
 //! `local` is an embedded AWS endpoint for trying everything without an account.
 
-pub mod local;
-pub mod stack;
-pub mod kinds;
-pub mod plan;
-pub mod aws;
-pub mod observe;
 pub mod apply;
+pub mod aws;
 pub mod cli;
+pub mod kinds;
+pub mod local;
+pub mod observe;
+pub mod plan;
+pub mod stack;

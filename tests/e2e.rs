@@ -118,7 +118,11 @@ async fn stages_with_id(ivs: &Ivs, id: &str) -> Vec<String> {
     let mut pages = ivs.list_stages().max_results(100).into_paginator().send();
     while let Some(page) = pages.next().await {
         for s in page.expect("list stages").stages() {
-            if s.tags().and_then(|t| t.get("ivstack:id")).map(String::as_str) == Some(id) {
+            if s.tags()
+                .and_then(|t| t.get("ivstack:id"))
+                .map(String::as_str)
+                == Some(id)
+            {
                 out.push(s.arn().to_string());
             }
         }
@@ -144,7 +148,11 @@ async fn each_kind_of_field_change_shows_exactly_and_converges() {
     let f = w.write("stack.yaml", STACK);
     apply_and_settle(&w, &f);
     let edits = [
-        ("hls_segment_seconds: 6", "hls_segment_seconds: 4", "recording.hls_segment_seconds"),
+        (
+            "hls_segment_seconds: 6",
+            "hls_segment_seconds: 4",
+            "recording.hls_segment_seconds",
+        ),
         ("tier: gold", "tier: silver", "tags.tier"),
         ("threshold: 11", "threshold: 10", "threshold"),
         ("limit_usd: 500", "limit_usd: 750", "limit_usd"),
@@ -153,13 +161,23 @@ async fn each_kind_of_field_change_shows_exactly_and_converges() {
             "allow: [ivs:CreateParticipantToken]",
             "document",
         ),
-        ("emails: [ops@example.com]", "emails: [ops@example.com, cfo@example.com]", "notifications"),
+        (
+            "emails: [ops@example.com]",
+            "emails: [ops@example.com, cfo@example.com]",
+            "notifications",
+        ),
     ];
     let mut body = STACK.to_string();
     for (from, to, field) in edits {
         body = body.replace(from, to);
         let f = w.write("stack.yaml", &body);
-        let plan = w.run(&["plan", f.to_str().unwrap(), "--output", "json", "--detailed-exitcode"]);
+        let plan = w.run(&[
+            "plan",
+            f.to_str().unwrap(),
+            "--output",
+            "json",
+            "--detailed-exitcode",
+        ]);
         assert_code(&plan, 2);
         let v: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("json plan");
         let changed: Vec<(String, String)> = v["resource_changes"]
@@ -178,7 +196,10 @@ async fn each_kind_of_field_change_shows_exactly_and_converges() {
             })
             .collect();
         assert_eq!(changed.len(), 1, "editing {from} → {to}: {changed:?}");
-        assert!(changed[0].1.starts_with(field), "{changed:?} should be {field}");
+        assert!(
+            changed[0].1.starts_with(field),
+            "{changed:?} should be {field}"
+        );
         apply_and_settle(&w, &f);
     }
 }
@@ -190,7 +211,12 @@ async fn drift_shows_in_the_plan_and_apply_reverts_it() {
     apply_and_settle(&w, &f);
     let ivs = w.ivs();
     let arn = stages_with_id(&ivs, "main").await.remove(0);
-    ivs.update_stage().arn(&arn).name("renamed-by-hand").send().await.expect("drift name");
+    ivs.update_stage()
+        .arn(&arn)
+        .name("renamed-by-hand")
+        .send()
+        .await
+        .expect("drift name");
     ivs.tag_resource()
         .resource_arn(&arn)
         .tags("added-by-hand", "x")
@@ -206,7 +232,11 @@ async fn drift_shows_in_the_plan_and_apply_reverts_it() {
     let stage = ivs.get_stage().arn(&arn).send().await.expect("get stage");
     let stage = stage.stage().expect("stage");
     assert_eq!(stage.name(), Some("e2e-main"));
-    assert!(!stage.tags().is_some_and(|t| t.contains_key("added-by-hand")));
+    assert!(
+        !stage
+            .tags()
+            .is_some_and(|t| t.contains_key("added-by-hand"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,9 +259,18 @@ async fn removing_a_resource_deletes_it_but_protect_is_honoured() {
     let out = text(&apply);
     assert!(out.contains("protect"), "{out}");
     let ivs = w.ivs();
-    assert_eq!(stages_with_id(&ivs, "backup").await.len(), 1, "protected stage kept");
+    assert_eq!(
+        stages_with_id(&ivs, "backup").await.len(),
+        1,
+        "protected stage kept"
+    );
     let cw = aws_sdk_cloudwatch::Client::new(&common::sdk_config(&w.endpoint));
-    let alarms = cw.describe_alarms().alarm_name_prefix("e2e-").send().await.expect("alarms");
+    let alarms = cw
+        .describe_alarms()
+        .alarm_name_prefix("e2e-")
+        .send()
+        .await
+        .expect("alarms");
     assert!(alarms.metric_alarms().is_empty(), "alarm deleted");
     // Destroy removes everything but the protected stage.
     let destroy = w.run(&["destroy", f.to_str().unwrap(), "--auto-approve"]);
@@ -253,18 +292,32 @@ async fn stale_saved_plan_is_refused_and_fresh_one_applies_exactly() {
     let stale = w.run(&["apply", pf]);
     assert_code(&stale, 1);
     assert!(text(&stale).contains("stale plan"), "{}", text(&stale));
-    assert_eq!(stages_with_id(&w.ivs(), "main").await.len(), 1, "no duplicate");
+    assert_eq!(
+        stages_with_id(&w.ivs(), "main").await.len(),
+        1,
+        "no duplicate"
+    );
     // A fresh plan of a change applies exactly.
-    let f = w.write("stack.yaml", &STACK.replace("threshold: 11", "threshold: 9"));
+    let f = w.write(
+        "stack.yaml",
+        &STACK.replace("threshold: 11", "threshold: 9"),
+    );
     assert_code(&w.run(&["plan", f.to_str().unwrap(), "--out", pf]), 0);
     assert_code(&w.run(&["apply", pf]), 0);
-    assert_code(&w.run(&["plan", f.to_str().unwrap(), "--detailed-exitcode"]), 0);
+    assert_code(
+        &w.run(&["plan", f.to_str().unwrap(), "--detailed-exitcode"]),
+        0,
+    );
     // Editing the stack file after planning also makes the plan stale.
     assert_code(&w.run(&["plan", f.to_str().unwrap(), "--out", pf]), 0);
-    w.write("stack.yaml", &STACK);
+    w.write("stack.yaml", STACK);
     let edited = w.run(&["apply", pf]);
     assert_code(&edited, 1);
-    assert!(text(&edited).contains("changed since the plan"), "{}", text(&edited));
+    assert!(
+        text(&edited).contains("changed since the plan"),
+        "{}",
+        text(&edited)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,10 +347,17 @@ async fn two_live_stages_claiming_one_id_converge_to_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_account_is_refused_before_any_change() {
     let w = World::new().await;
-    let f = w.write("stack.yaml", &STACK.replace("123456789012\"", "999999999999\""));
+    let f = w.write(
+        "stack.yaml",
+        &STACK.replace("123456789012\"", "999999999999\""),
+    );
     let out = w.run(&["apply", f.to_str().unwrap(), "--auto-approve"]);
     assert_code(&out, 1);
-    assert!(text(&out).contains("refusing to touch account 123456789012"), "{}", text(&out));
+    assert!(
+        text(&out).contains("refusing to touch account 123456789012"),
+        "{}",
+        text(&out)
+    );
     assert!(stages_with_id(&w.ivs(), "main").await.is_empty());
 }
 
@@ -330,7 +390,10 @@ async fn apply_under_faults_converges_with_no_duplicates_and_nothing_lost() {
             break;
         }
     }
-    assert!(converged, "apply under 20% faults did not converge in 10 runs");
+    assert!(
+        converged,
+        "apply under 20% faults did not converge in 10 runs"
+    );
     let ivs = w.ivs();
     assert_eq!(stages_with_id(&ivs, "main").await.len(), 1);
     assert_eq!(stages_with_id(&ivs, "backup").await.len(), 1);

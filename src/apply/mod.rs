@@ -94,14 +94,29 @@ pub async fn apply(aws: &Aws, plan: &Plan, opts: &ApplyOptions) -> Report {
     let is_write = |c: &&&ResourceChange| {
         matches!(c.action, Action::Create | Action::Update | Action::Replace)
     };
-    let is_delete = |c: &&&ResourceChange| {
-        matches!(c.action, Action::Delete | Action::RemoveDuplicate)
-    };
+    let is_delete =
+        |c: &&&ResourceChange| matches!(c.action, Action::Delete | Action::RemoveDuplicate);
     let phases: Vec<Vec<&ResourceChange>> = vec![
-        work.iter().filter(is_write).filter(|c| c.kind == Kind::Stage).copied().collect(),
-        work.iter().filter(is_write).filter(|c| c.kind != Kind::Stage).copied().collect(),
-        work.iter().filter(is_delete).filter(|c| c.kind != Kind::Stage).copied().collect(),
-        work.iter().filter(is_delete).filter(|c| c.kind == Kind::Stage).copied().collect(),
+        work.iter()
+            .filter(is_write)
+            .filter(|c| c.kind == Kind::Stage)
+            .copied()
+            .collect(),
+        work.iter()
+            .filter(is_write)
+            .filter(|c| c.kind != Kind::Stage)
+            .copied()
+            .collect(),
+        work.iter()
+            .filter(is_delete)
+            .filter(|c| c.kind != Kind::Stage)
+            .copied()
+            .collect(),
+        work.iter()
+            .filter(is_delete)
+            .filter(|c| c.kind == Kind::Stage)
+            .copied()
+            .collect(),
     ];
     for phase in phases {
         run_phase(aws, &plan.stack, phase, opts, &arns, &report).await;

@@ -48,8 +48,12 @@ where
             retryable = se.raw().status().as_u16() >= 500
                 || matches!(
                     code.as_deref(),
-                    Some("ThrottlingException" | "Throttling" | "TooManyRequestsException"
-                        | "RequestLimitExceeded")
+                    Some(
+                        "ThrottlingException"
+                            | "Throttling"
+                            | "TooManyRequestsException"
+                            | "RequestLimitExceeded"
+                    )
                 );
             let msg = e.message().unwrap_or("no message").to_string();
             let detail = match &code {
@@ -60,7 +64,10 @@ where
         }
         SdkError::DispatchFailure(d) => (
             None,
-            format!("could not reach the endpoint ({:?})", d.as_connector_error()),
+            format!(
+                "could not reach the endpoint ({:?})",
+                d.as_connector_error()
+            ),
         ),
         SdkError::TimeoutError(_) => (None, "the request timed out".to_string()),
         SdkError::ResponseError(_) => (
@@ -88,8 +95,11 @@ fn hint<E, R>(code: Option<&str>, err: &SdkError<E, R>) -> String {
             "the credentials lack this permission; see the README's \"Permissions\" section"
         }
         Some(
-            "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId"
-            | "UnrecognizedClientException" | "SignatureDoesNotMatch"
+            "ExpiredToken"
+            | "ExpiredTokenException"
+            | "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch"
             | "InvalidSignatureException",
         ) => "the credentials were rejected; refresh them or check --profile",
         Some("ThrottlingException" | "Throttling" | "TooManyRequestsException") => {
@@ -98,10 +108,12 @@ fn hint<E, R>(code: Option<&str>, err: &SdkError<E, R>) -> String {
         Some("PendingVerification") => {
             "the account is pending verification by AWS; this is not retryable"
         }
-        Some("ServiceQuotaExceededException" | "LimitExceeded" | "LimitExceededException"
-            | "CreationLimitExceededException") => {
-            "a service quota is reached; raise it in Service Quotas or remove resources"
-        }
+        Some(
+            "ServiceQuotaExceededException"
+            | "LimitExceeded"
+            | "LimitExceededException"
+            | "CreationLimitExceededException",
+        ) => "a service quota is reached; raise it in Service Quotas or remove resources",
         Some("ConflictException") => {
             "the resource is busy (for a stage: recording or a session is active); retry later"
         }

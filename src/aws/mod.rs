@@ -64,7 +64,11 @@ impl Aws {
         }
         if let Some((key, secret)) = &opts.static_credentials {
             loader = loader.credentials_provider(aws_credential_types::Credentials::new(
-                key, secret, None, None, "ivstack-local",
+                key,
+                secret,
+                None,
+                None,
+                "ivstack-local",
             ));
         }
         let shared = loader.load().await;

@@ -91,8 +91,8 @@ impl Intercept for CallStats {
                 let body = resp.body().bytes().unwrap_or_default();
                 // Throttling is 429 for the REST/JSON services and 400 + a Throttling code
                 // for awsQuery ones (IAM).
-                let throttled = status == 429
-                    || (status == 400 && body.windows(8).any(|w| w == b"Throttli"));
+                let throttled =
+                    status == 429 || (status == 400 && body.windows(8).any(|w| w == b"Throttli"));
                 if throttled {
                     Some(true)
                 } else if status >= 500 {

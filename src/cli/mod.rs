@@ -1,6 +1,6 @@
 //! The commands, one module each; `main.rs` only parses arguments and dispatches here.
 
 pub mod run;
+pub mod schema;
 pub mod session;
 pub mod validate;
-pub mod schema;

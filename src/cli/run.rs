@@ -84,7 +84,10 @@ fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
     };
     let files = expand_paths(&paths)?;
     if files.is_empty() {
-        bail!("no stack files (*.yaml, *.yml) found in {}", show_paths(&paths));
+        bail!(
+            "no stack files (*.yaml, *.yml) found in {}",
+            show_paths(&paths)
+        );
     }
     let mut out = Vec::new();
     let mut failed = false;
@@ -108,7 +111,10 @@ fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
     let mut names: Vec<&str> = out.iter().map(|l| l.model.stack.as_str()).collect();
     names.sort();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        bail!("two stack files declare the same stack `{}`; each stack must live in one file", w[0]);
+        bail!(
+            "two stack files declare the same stack `{}`; each stack must live in one file",
+            w[0]
+        );
     }
     Ok(out)
 }
@@ -129,7 +135,12 @@ async fn make_plan(session: &Session, stack: &StackFile, destroy: bool) -> anyho
     Ok(plan::compute::plan(stack, &observed, destroy))
 }
 
-fn print_plan(plan: &Plan, format: OutputFormat, color: bool, session: &Session) -> anyhow::Result<()> {
+fn print_plan(
+    plan: &Plan,
+    format: OutputFormat,
+    color: bool,
+    session: &Session,
+) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match format {
         OutputFormat::Text => write!(stdout, "{}", render::text(plan, color))?,
@@ -159,7 +170,10 @@ pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<i3
     let color = global.color();
     let stacks = load_all(&args.paths, color)?;
     if args.out.is_some() && stacks.len() != 1 {
-        bail!("--out saves the plan of one stack; {} stack files were given", stacks.len());
+        bail!(
+            "--out saves the plan of one stack; {} stack files were given",
+            stacks.len()
+        );
     }
     let mut any_changes = false;
     for s in &stacks {
@@ -186,11 +200,19 @@ pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<i3
                 plan: plan.clone(),
             };
             write_atomic(out, &serde_json::to_vec_pretty(&saved)?)?;
-            eprintln!("Saved the plan to {}. Apply exactly it with: ivstack apply {}", out.display(), out.display());
+            eprintln!(
+                "Saved the plan to {}. Apply exactly it with: ivstack apply {}",
+                out.display(),
+                out.display()
+            );
         }
         session.close().await?;
     }
-    Ok(if args.detailed_exitcode && any_changes { EXIT_CHANGES } else { 0 })
+    Ok(if args.detailed_exitcode && any_changes {
+        EXIT_CHANGES
+    } else {
+        0
+    })
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -211,8 +233,12 @@ fn read_saved(path: &Path) -> anyhow::Result<Option<SavedPlan>> {
     if value.get("ivstack_saved_plan").is_none() {
         return Ok(None);
     }
-    let saved: SavedPlan = serde_json::from_value(value)
-        .with_context(|| format!("{} looks like a saved plan but cannot be read", path.display()))?;
+    let saved: SavedPlan = serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} looks like a saved plan but cannot be read",
+            path.display()
+        )
+    })?;
     if saved.ivstack_saved_plan != SAVED_PLAN_VERSION {
         bail!(
             "{} is a saved plan of format {}, this ivstack reads format {SAVED_PLAN_VERSION}; make a new plan",
@@ -224,9 +250,14 @@ fn read_saved(path: &Path) -> anyhow::Result<Option<SavedPlan>> {
 }
 
 /// `ivstack apply` (stack files, or a saved plan) and `ivstack destroy`.
-pub async fn apply_cmd(global: &GlobalArgs, args: &ApplyArgs, destroy: bool) -> anyhow::Result<i32> {
+pub async fn apply_cmd(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    destroy: bool,
+) -> anyhow::Result<i32> {
     let color = global.color();
-    if !destroy && args.paths.len() == 1
+    if !destroy
+        && args.paths.len() == 1
         && let Some(saved) = read_saved(&args.paths[0])?
     {
         return apply_saved(global, &args.paths[0], saved).await;
@@ -274,7 +305,11 @@ fn confirm(plan: &Plan, auto_approve: bool, destroy: bool) -> anyhow::Result<boo
     }
     eprint!(
         "\n{} stack `{}` ({})? Only 'yes' is accepted: ",
-        if destroy { "Destroy" } else { "Apply these changes to" },
+        if destroy {
+            "Destroy"
+        } else {
+            "Apply these changes to"
+        },
         plan.stack,
         plan.summary().line()
     );
@@ -294,16 +329,25 @@ async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
     let counts = apply::summary(&report);
     let (done, failed, skipped) = (counts["done"], counts["failed"], counts["not_attempted"]);
     if report.succeeded() {
-        eprintln!("Apply complete: {done} change(s) made. {}", plan.summary().line());
+        eprintln!(
+            "Apply complete: {done} change(s) made. {}",
+            plan.summary().line()
+        );
     } else {
         eprintln!(
             "Apply {}: {done} done, {failed} failed, {skipped} not attempted.",
-            if report.interrupted { "interrupted" } else { "incomplete" }
+            if report.interrupted {
+                "interrupted"
+            } else {
+                "incomplete"
+            }
         );
         for op in &report.operations {
             match &op.status {
                 Status::Failed(e) => eprintln!("  failed: {}.{}: {e}", op.kind, op.id),
-                Status::NotAttempted(why) => eprintln!("  not attempted: {}.{}: {why}", op.kind, op.id),
+                Status::NotAttempted(why) => {
+                    eprintln!("  not attempted: {}.{}: {why}", op.kind, op.id)
+                }
                 Status::Done => {}
             }
         }
@@ -346,7 +390,12 @@ async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyh
             .observed
             .iter()
             .filter(|o| !current.observed.contains(o))
-            .chain(current.observed.iter().filter(|o| !saved.plan.observed.contains(o)))
+            .chain(
+                current
+                    .observed
+                    .iter()
+                    .filter(|o| !saved.plan.observed.contains(o)),
+            )
             .map(|o| format!("{}.{}", o.kind, o.id))
             .collect();
         session.close().await?;

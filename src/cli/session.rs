@@ -34,7 +34,12 @@ pub struct GlobalArgs {
     pub local: bool,
 
     /// State file of the embedded local endpoint (same format as `ivstack local serve --state`).
-    #[arg(long, global = true, value_name = "FILE", default_value = ".ivstack/local-state.json")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        default_value = ".ivstack/local-state.json"
+    )]
     pub local_state: PathBuf,
 
     /// More logging (-v: AWS calls and retries, -vv: everything).
@@ -75,9 +80,9 @@ impl GlobalArgs {
         self.rate
             .iter()
             .map(|r| {
-                let (op, tps) = r
-                    .split_once('=')
-                    .with_context(|| format!("--rate {r}: expected OPERATION=TPS, e.g. CreateStage=2"))?;
+                let (op, tps) = r.split_once('=').with_context(|| {
+                    format!("--rate {r}: expected OPERATION=TPS, e.g. CreateStage=2")
+                })?;
                 let tps: f64 = tps
                     .parse()
                     .ok()
@@ -144,9 +149,10 @@ impl Session {
         }
         let aws = Aws::connect(&opts).await?;
         if let Some(expected) = &stack.account {
-            let actual = aws.account_id().await.context(
-                "cannot check the stack's account guard (STS GetCallerIdentity failed)",
-            )?;
+            let actual = aws
+                .account_id()
+                .await
+                .context("cannot check the stack's account guard (STS GetCallerIdentity failed)")?;
             if &actual != expected {
                 bail!(
                     "refusing to touch account {actual}: stack `{}` belongs to account {expected} \

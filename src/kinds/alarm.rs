@@ -12,8 +12,8 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Stat
 use serde_json::{Map, Value, json};
 
 use super::{
-    Kind, Resource, StageArns, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put,
-    stage_id, tags_delta,
+    Kind, Resource, StageArns, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put, stage_id,
+    tags_delta,
 };
 use crate::aws::{Aws, aws_error};
 use crate::stack::model::{Alarm, StackFile};
@@ -31,7 +31,10 @@ pub const NAMESPACE: &str = "AWS/IVSRealTime";
 /// creation defaults live in `create`); action lists are managed as a whole.
 pub fn desired(stack: &StackFile, id: &str, alarm: &Alarm, arns: &StageArns) -> Resource {
     let mut spec = Map::new();
-    let name = alarm.name.clone().unwrap_or_else(|| default_name(stack, id));
+    let name = alarm
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(stack, id));
     spec.insert("name".into(), json!(name));
     spec.insert("namespace".into(), json!(NAMESPACE));
     spec.insert("metric".into(), json!(alarm.metric.as_str()));
@@ -77,7 +80,12 @@ fn sorted(v: &[String]) -> Vec<String> {
 fn strings(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out.dedup();
@@ -99,15 +107,25 @@ fn from_aws(a: &MetricAlarm) -> Map<String, Value> {
     spec.insert("namespace".into(), json!(a.namespace().unwrap_or_default()));
     spec.insert("metric".into(), json!(a.metric_name().unwrap_or_default()));
     spec.insert("dimensions".into(), Value::Array(dims));
-    spec.insert("statistic".into(), json!(a.statistic().map(|s| s.as_str()).unwrap_or_default()));
+    spec.insert(
+        "statistic".into(),
+        json!(a.statistic().map(|s| s.as_str()).unwrap_or_default()),
+    );
     spec.insert(
         "comparison".into(),
-        json!(a.comparison_operator().map(|c| c.as_str()).unwrap_or_default()),
+        json!(
+            a.comparison_operator()
+                .map(|c| c.as_str())
+                .unwrap_or_default()
+        ),
     );
     spec.insert("threshold".into(), json!(a.threshold().unwrap_or(0.0)));
     spec.insert("period_seconds".into(), json!(a.period().unwrap_or(60)));
     spec.insert("evaluation_periods".into(), json!(eval));
-    spec.insert("datapoints_to_alarm".into(), json!(a.datapoints_to_alarm().unwrap_or(eval)));
+    spec.insert(
+        "datapoints_to_alarm".into(),
+        json!(a.datapoints_to_alarm().unwrap_or(eval)),
+    );
     spec.insert(
         "treat_missing_data".into(),
         json!(a.treat_missing_data().unwrap_or("missing")),
@@ -118,7 +136,10 @@ fn from_aws(a: &MetricAlarm) -> Map<String, Value> {
         "insufficient_data_actions".into(),
         json!(sorted(a.insufficient_data_actions())),
     );
-    spec.insert("description".into(), json!(a.alarm_description().unwrap_or_default()));
+    spec.insert(
+        "description".into(),
+        json!(a.alarm_description().unwrap_or_default()),
+    );
     spec
 }
 
@@ -142,7 +163,10 @@ async fn describe(
             .await
             .map_err(|e| aws_error("cloudwatch:DescribeAlarms", e))?;
         out.extend(page.metric_alarms().iter().cloned());
-        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             break;
         }
@@ -153,7 +177,11 @@ async fn describe(
 /// Every alarm this stack owns. DescribeAlarms does not return tags, so candidates are
 /// found by the `<stack>-` name prefix (the default names) plus the file's custom names,
 /// and ownership is confirmed with one ListTagsForResource per candidate.
-pub async fn observe(aws: &Aws, stack: &str, custom_names: &[String]) -> anyhow::Result<Vec<Resource>> {
+pub async fn observe(
+    aws: &Aws,
+    stack: &str,
+    custom_names: &[String],
+) -> anyhow::Result<Vec<Resource>> {
     let prefix = format!("{stack}-");
     let mut alarms = describe(aws, Some(&prefix), &[]).await?;
     let outside: Vec<String> = custom_names
@@ -182,13 +210,22 @@ pub async fn observe(aws: &Aws, stack: &str, custom_names: &[String]) -> anyhow:
                 Ok(t) => t,
                 Err(e) => {
                     let err = aws_error("cloudwatch:ListTagsForResource", e);
-                    return if err.is_not_found() { Ok(None) } else { Err(anyhow::Error::from(err)) };
+                    return if err.is_not_found() {
+                        Ok(None)
+                    } else {
+                        Err(anyhow::Error::from(err))
+                    };
                 }
             };
             let tags: BTreeMap<String, String> = tags
                 .tags()
                 .iter()
-                .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    )
+                })
                 .collect();
             Ok(Some((a, arn, tags)))
         });
@@ -224,7 +261,11 @@ fn tags_to_aws(tags: &BTreeMap<String, String>) -> anyhow::Result<Vec<Tag>> {
 }
 
 /// PutMetricAlarm with the whole spec (it overwrites every field).
-async fn put_alarm(aws: &Aws, spec: &Map<String, Value>, tags: Option<&BTreeMap<String, String>>) -> anyhow::Result<()> {
+async fn put_alarm(
+    aws: &Aws,
+    spec: &Map<String, Value>,
+    tags: Option<&BTreeMap<String, String>>,
+) -> anyhow::Result<()> {
     let dims: Vec<Dimension> = spec
         .get("dimensions")
         .and_then(Value::as_array)
@@ -248,18 +289,27 @@ async fn put_alarm(aws: &Aws, spec: &Map<String, Value>, tags: Option<&BTreeMap<
         .namespace(text("namespace").unwrap_or_else(|| NAMESPACE.to_string()))
         .metric_name(text("metric").unwrap_or_default())
         .set_dimensions(Some(dims))
-        .statistic(Statistic::from(text("statistic").unwrap_or_default().as_str()))
+        .statistic(Statistic::from(
+            text("statistic").unwrap_or_default().as_str(),
+        ))
         .comparison_operator(ComparisonOperator::from(
             text("comparison").unwrap_or_default().as_str(),
         ))
         .threshold(spec.get("threshold").and_then(Value::as_f64).unwrap_or(0.0))
         .period(int("period_seconds", DEFAULT_PERIOD))
         .evaluation_periods(int("evaluation_periods", DEFAULT_EVALUATION_PERIODS))
-        .treat_missing_data(text("treat_missing_data").unwrap_or_else(|| DEFAULT_TREAT_MISSING.to_string()))
-        .set_alarm_actions(Some(strings(spec.get("alarm_actions").unwrap_or(&Value::Null))))
-        .set_ok_actions(Some(strings(spec.get("ok_actions").unwrap_or(&Value::Null))))
+        .treat_missing_data(
+            text("treat_missing_data").unwrap_or_else(|| DEFAULT_TREAT_MISSING.to_string()),
+        )
+        .set_alarm_actions(Some(strings(
+            spec.get("alarm_actions").unwrap_or(&Value::Null),
+        )))
+        .set_ok_actions(Some(strings(
+            spec.get("ok_actions").unwrap_or(&Value::Null),
+        )))
         .set_insufficient_data_actions(Some(strings(
-            spec.get("insufficient_data_actions").unwrap_or(&Value::Null),
+            spec.get("insufficient_data_actions")
+                .unwrap_or(&Value::Null),
         )))
         .set_alarm_description(text("description"));
     if let Some(dp) = spec.get("datapoints_to_alarm").and_then(Value::as_i64) {
@@ -289,9 +339,15 @@ pub async fn create(aws: &Aws, d: &Resource) -> anyhow::Result<String> {
 /// Update in place: the live alarm with the managed fields replaced, written whole; tags
 /// through Tag/UntagResource because PutMetricAlarm ignores them on update.
 pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<()> {
-    let merged = overlay(&Value::Object(live.spec.clone()), &Value::Object(d.spec.clone()));
+    let merged = overlay(
+        &Value::Object(live.spec.clone()),
+        &Value::Object(d.spec.clone()),
+    );
     let merged = merged.as_object().cloned().unwrap_or_default();
-    let spec_changed = !crate::plan::compute::same(&Value::Object(merged.clone()), &Value::Object(live.spec.clone()));
+    let spec_changed = !crate::plan::compute::same(
+        &Value::Object(merged.clone()),
+        &Value::Object(live.spec.clone()),
+    );
     if spec_changed {
         put_alarm(aws, &merged, None).await?;
     }
@@ -333,7 +389,11 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         Ok(_) => Ok(()),
         Err(e) => {
             let err = aws_error("cloudwatch:DeleteAlarms", e);
-            if err.is_not_found() { Ok(()) } else { Err(err.into()) }
+            if err.is_not_found() {
+                Ok(())
+            } else {
+                Err(err.into())
+            }
         }
     }
 }

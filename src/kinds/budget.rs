@@ -25,7 +25,10 @@ pub const DEFAULT_NOTIFY_PERCENT: [f64; 2] = [80.0, 100.0];
 /// The desired form of a budget.
 pub fn desired(stack: &StackFile, id: &str, budget: &Budget) -> Resource {
     let mut spec = Map::new();
-    let name = budget.name.clone().unwrap_or_else(|| default_name(stack, id));
+    let name = budget
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(stack, id));
     spec.insert("name".into(), json!(name));
     spec.insert("limit_usd".into(), json!(budget.limit_usd));
     spec.insert(
@@ -49,12 +52,18 @@ pub fn desired(stack: &StackFile, id: &str, budget: &Budget) -> Resource {
         .clone()
         .unwrap_or_else(|| DEFAULT_NOTIFY_PERCENT.to_vec());
     let mut notes: Vec<Value> = Vec::new();
-    for (kind, percents) in [("ACTUAL", &actual), ("FORECASTED", &budget.forecast_percent)] {
+    for (kind, percents) in [
+        ("ACTUAL", &actual),
+        ("FORECASTED", &budget.forecast_percent),
+    ] {
         for p in percents {
             notes.push(notification(kind, *p, subscribers.clone()));
         }
     }
-    spec.insert("notifications".into(), Value::Array(sort_notifications(notes)));
+    spec.insert(
+        "notifications".into(),
+        Value::Array(sort_notifications(notes)),
+    );
     Resource {
         kind: Kind::Budget,
         id: id.to_string(),
@@ -172,7 +181,9 @@ fn budget_to_aws(spec: &Map<String, Value>) -> anyhow::Result<AwsBudget> {
                 .context("building the budget limit")?,
         )
         .time_unit(TimeUnit::from(
-            spec.get("period").and_then(Value::as_str).unwrap_or("MONTHLY"),
+            spec.get("period")
+                .and_then(Value::as_str)
+                .unwrap_or("MONTHLY"),
         ))
         .budget_type(BudgetType::Cost)
         .filter_expression(expression(spec.get("scope").unwrap_or(&Value::Null))?)
@@ -183,7 +194,9 @@ fn budget_to_aws(spec: &Map<String, Value>) -> anyhow::Result<AwsBudget> {
 
 fn notification_to_aws(n: &Value) -> anyhow::Result<Notification> {
     Notification::builder()
-        .notification_type(NotificationType::from(n["type"].as_str().unwrap_or("ACTUAL")))
+        .notification_type(NotificationType::from(
+            n["type"].as_str().unwrap_or("ACTUAL"),
+        ))
         .comparison_operator(ComparisonOperator::GreaterThan)
         .threshold(n["percent"].as_f64().unwrap_or(100.0))
         .threshold_type(ThresholdType::Percentage)
@@ -224,14 +237,24 @@ fn budget_arn(account: &str, name: &str) -> String {
 
 fn tags_to_aws(tags: &BTreeMap<String, String>) -> anyhow::Result<Vec<ResourceTag>> {
     tags.iter()
-        .map(|(k, v)| ResourceTag::builder().key(k).value(v).build().context("building a budget tag"))
+        .map(|(k, v)| {
+            ResourceTag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .context("building a budget tag")
+        })
         .collect()
 }
 
 /// Every budget this stack owns: DescribeBudgets (with the filter expression shown), then
 /// for each candidate (default `<stack>-` names and the file's custom names) its tags, and
 /// for the owned ones their notifications and subscribers.
-pub async fn observe(aws: &Aws, stack: &str, custom_names: &[String]) -> anyhow::Result<Vec<Resource>> {
+pub async fn observe(
+    aws: &Aws,
+    stack: &str,
+    custom_names: &[String],
+) -> anyhow::Result<Vec<Resource>> {
     let account = aws.account_id().await?;
     let prefix = format!("{stack}-");
     let wanted: BTreeSet<&String> = custom_names.iter().collect();
@@ -264,7 +287,10 @@ pub async fn observe(aws: &Aws, stack: &str, custom_names: &[String]) -> anyhow:
                 candidates.push(b.clone());
             }
         }
-        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             break;
         }
@@ -284,7 +310,12 @@ pub async fn observe(aws: &Aws, stack: &str, custom_names: &[String]) -> anyhow:
     Ok(out)
 }
 
-async fn observe_one(aws: &Aws, account: &str, stack: &str, b: AwsBudget) -> anyhow::Result<Option<Resource>> {
+async fn observe_one(
+    aws: &Aws,
+    account: &str,
+    stack: &str,
+    b: AwsBudget,
+) -> anyhow::Result<Option<Resource>> {
     let name = b.budget_name.clone();
     let arn = budget_arn(account, &name);
     aws.limit("budgets", "ListTagsForResource").await;
@@ -302,7 +333,11 @@ async fn observe_one(aws: &Aws, account: &str, stack: &str, b: AwsBudget) -> any
             .collect(),
         Err(e) => {
             let err = aws_error("budgets:ListTagsForResource", e);
-            return if err.is_not_found() { Ok(None) } else { Err(err.into()) };
+            return if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err.into())
+            };
         }
     };
     if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
@@ -326,14 +361,18 @@ async fn observe_one(aws: &Aws, account: &str, stack: &str, b: AwsBudget) -> any
             .await
             .map_err(|e| aws_error("budgets:DescribeNotificationsForBudget", e))?;
         notes.extend(page.notifications().iter().cloned());
-        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             break;
         }
     }
     let mut spec_notes = Vec::new();
     for n in notes {
-        aws.limit("budgets", "DescribeSubscribersForNotification").await;
+        aws.limit("budgets", "DescribeSubscribersForNotification")
+            .await;
         let subs = aws
             .budgets
             .describe_subscribers_for_notification()
@@ -361,7 +400,10 @@ async fn observe_one(aws: &Aws, account: &str, stack: &str, b: AwsBudget) -> any
     spec.insert("limit_usd".into(), json!(amount));
     spec.insert("period".into(), json!(b.time_unit.as_str()));
     spec.insert("scope".into(), scope_from_aws(&b));
-    spec.insert("notifications".into(), Value::Array(sort_notifications(spec_notes)));
+    spec.insert(
+        "notifications".into(),
+        Value::Array(sort_notifications(spec_notes)),
+    );
     Ok(Some(Resource {
         kind: Kind::Budget,
         id,
@@ -375,7 +417,13 @@ async fn observe_one(aws: &Aws, account: &str, stack: &str, b: AwsBudget) -> any
 pub async fn create(aws: &Aws, d: &Resource) -> anyhow::Result<String> {
     let account = aws.account_id().await?;
     let mut with_subs = Vec::new();
-    for n in d.spec.get("notifications").and_then(Value::as_array).into_iter().flatten() {
+    for n in d
+        .spec
+        .get("notifications")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let subs = n["subscribers"]
             .as_array()
             .into_iter()
@@ -429,8 +477,16 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
     }
     if differs("notifications") {
         let empty = Vec::new();
-        let want = d.spec.get("notifications").and_then(Value::as_array).unwrap_or(&empty);
-        let have = live.spec.get("notifications").and_then(Value::as_array).unwrap_or(&empty);
+        let want = d
+            .spec
+            .get("notifications")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty);
+        let have = live
+            .spec
+            .get("notifications")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty);
         let have_by: BTreeMap<_, _> = have.iter().map(|n| (notification_key(n), n)).collect();
         let want_by: BTreeMap<_, _> = want.iter().map(|n| (notification_key(n), n)).collect();
         for (key, n) in &have_by {
@@ -447,8 +503,12 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
             }
         }
         for (key, n) in &want_by {
-            let want_subs: BTreeSet<&str> =
-                n["subscribers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let want_subs: BTreeSet<&str> = n["subscribers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             match have_by.get(key) {
                 None => {
                     let subs = want_subs
@@ -467,8 +527,12 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
                         .map_err(|e| aws_error("budgets:CreateNotification", e))?;
                 }
                 Some(h) => {
-                    let have_subs: BTreeSet<&str> =
-                        h["subscribers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                    let have_subs: BTreeSet<&str> = h["subscribers"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
                     let note = notification_to_aws(n)?;
                     // Add before removing: deleting a notification's last subscriber
                     // deletes the notification itself.
@@ -500,7 +564,10 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
             }
         }
     }
-    let arn = live.physical_id.clone().unwrap_or_else(|| budget_arn(&account, &name));
+    let arn = live
+        .physical_id
+        .clone()
+        .unwrap_or_else(|| budget_arn(&account, &name));
     let (set, remove) = tags_delta(&d.tags, &live.tags);
     if !set.is_empty() {
         aws.limit("budgets", "TagResource").await;
@@ -540,7 +607,11 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         Ok(_) => Ok(()),
         Err(e) => {
             let err = aws_error("budgets:DeleteBudget", e);
-            if err.is_not_found() { Ok(()) } else { Err(err.into()) }
+            if err.is_not_found() {
+                Ok(())
+            } else {
+                Err(err.into())
+            }
         }
     }
 }

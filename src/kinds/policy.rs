@@ -30,7 +30,10 @@ pub fn path_for(stack: &str) -> String {
 /// placeholders for stages this plan creates).
 pub fn desired(stack: &StackFile, id: &str, policy: &Policy, arns: &StageArns) -> Resource {
     let mut spec = Map::new();
-    let name = policy.name.clone().unwrap_or_else(|| default_name(stack, id));
+    let name = policy
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(stack, id));
     spec.insert("name".into(), json!(name));
     spec.insert("path".into(), json!(path_for(&stack.stack)));
     if let Some(d) = &policy.description {
@@ -49,14 +52,25 @@ pub fn desired(stack: &StackFile, id: &str, policy: &Policy, arns: &StageArns) -
 
 /// The document as sent to IAM: canonical, minified.
 fn document_text(d: &Resource) -> anyhow::Result<String> {
-    let pretty = d.spec.get("document").and_then(Value::as_str).unwrap_or("{}");
-    let doc: Value = serde_json::from_str(pretty).context("the desired policy document is not JSON")?;
+    let pretty = d
+        .spec
+        .get("document")
+        .and_then(Value::as_str)
+        .unwrap_or("{}");
+    let doc: Value =
+        serde_json::from_str(pretty).context("the desired policy document is not JSON")?;
     Ok(iam_document::to_minified(&doc))
 }
 
 fn tags_to_aws(tags: &BTreeMap<String, String>) -> anyhow::Result<Vec<Tag>> {
     tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().context("building an IAM tag"))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .context("building an IAM tag")
+        })
         .collect()
 }
 
@@ -108,7 +122,11 @@ async fn observe_one(aws: &Aws, arn: &str) -> anyhow::Result<Option<Resource>> {
         Ok(o) => o,
         Err(e) => {
             let err = aws_error("iam:GetPolicy", e);
-            return if err.is_not_found() { Ok(None) } else { Err(err.into()) };
+            return if err.is_not_found() {
+                Ok(None)
+            } else {
+                Err(err.into())
+            };
         }
     };
     let Some(policy) = got.policy() else {
@@ -136,12 +154,19 @@ async fn observe_one(aws: &Aws, arn: &str) -> anyhow::Result<Option<Resource>> {
         .policy_version()
         .and_then(|v| v.document().map(str::to_string))
         .unwrap_or_default();
-    let doc = iam_document::decode(&doc_text)
-        .map_err(|e| anyhow::anyhow!("IAM returned a policy document that is not JSON ({arn}): {e}"))?;
+    let doc = iam_document::decode(&doc_text).map_err(|e| {
+        anyhow::anyhow!("IAM returned a policy document that is not JSON ({arn}): {e}")
+    })?;
     let mut spec = Map::new();
-    spec.insert("name".into(), json!(policy.policy_name().unwrap_or_default()));
+    spec.insert(
+        "name".into(),
+        json!(policy.policy_name().unwrap_or_default()),
+    );
     spec.insert("path".into(), json!(policy.path().unwrap_or("/")));
-    spec.insert("description".into(), json!(policy.description().unwrap_or_default()));
+    spec.insert(
+        "description".into(),
+        json!(policy.description().unwrap_or_default()),
+    );
     spec.insert("document".into(), json!(iam_document::to_pretty(&doc)));
     Ok(Some(Resource {
         kind: Kind::Policy,
@@ -160,7 +185,12 @@ pub async fn create(aws: &Aws, d: &Resource) -> anyhow::Result<String> {
         .create_policy()
         .policy_name(d.name())
         .path(d.spec.get("path").and_then(Value::as_str).unwrap_or("/"))
-        .set_description(d.spec.get("description").and_then(Value::as_str).map(str::to_string))
+        .set_description(
+            d.spec
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        )
         .policy_document(document_text(d)?)
         .set_tags(Some(tags_to_aws(&d.tags)?))
         .send()
@@ -246,10 +276,18 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         Ok(v) => v,
         Err(e) => {
             let err = aws_error("iam:ListPolicyVersions", e);
-            return if err.is_not_found() { Ok(()) } else { Err(err.into()) };
+            return if err.is_not_found() {
+                Ok(())
+            } else {
+                Err(err.into())
+            };
         }
     };
-    for v in versions.versions().iter().filter(|v| !v.is_default_version()) {
+    for v in versions
+        .versions()
+        .iter()
+        .filter(|v| !v.is_default_version())
+    {
         let Some(vid) = v.version_id() else { continue };
         aws.limit("iam", "DeletePolicyVersion").await;
         if let Err(e) = aws

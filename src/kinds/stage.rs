@@ -21,12 +21,15 @@ use super::{
     Kind, Resource, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put, tags_delta,
 };
 use crate::aws::{Aws, aws_error};
-use crate::stack::model::{Recording, Stage, StackFile};
+use crate::stack::model::{Recording, StackFile, Stage};
 
 /// The desired form of a stage.
 pub fn desired(stack: &StackFile, id: &str, stage: &Stage) -> Resource {
     let mut spec = Map::new();
-    let name = stage.name.clone().unwrap_or_else(|| default_name(stack, id));
+    let name = stage
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(stack, id));
     spec.insert("name".into(), json!(name));
     if let Some(rec) = &stage.recording {
         spec.insert("recording".into(), Value::Object(recording_spec(rec)));
@@ -75,7 +78,11 @@ fn recording_spec(rec: &Recording) -> Map<String, Value> {
         r.insert("thumbnails".into(), Value::Object(tm));
     }
     put(&mut r, "hls_segment_seconds", rec.hls_segment_seconds);
-    put(&mut r, "reconnect_window_seconds", rec.reconnect_window_seconds);
+    put(
+        &mut r,
+        "reconnect_window_seconds",
+        rec.reconnect_window_seconds,
+    );
     put(
         &mut r,
         "record_participant_replicas",
@@ -97,7 +104,10 @@ fn recording_from_aws(rec: &AutoParticipantRecordingConfiguration) -> Value {
     let media: Vec<String> = if rec.media_types().is_empty() {
         vec!["AUDIO_VIDEO".to_string()]
     } else {
-        rec.media_types().iter().map(|m| m.as_str().to_string()).collect()
+        rec.media_types()
+            .iter()
+            .map(|m| m.as_str().to_string())
+            .collect()
     };
     json!({
         "storage_configuration_arn": rec.storage_configuration_arn(),
@@ -117,7 +127,9 @@ fn recording_from_aws(rec: &AutoParticipantRecordingConfiguration) -> Value {
 /// present are sent; IVS applies its defaults to the rest).
 fn recording_to_aws(rec: &Value) -> anyhow::Result<AutoParticipantRecordingConfiguration> {
     let mut b = AutoParticipantRecordingConfiguration::builder().storage_configuration_arn(
-        rec["storage_configuration_arn"].as_str().unwrap_or_default(),
+        rec["storage_configuration_arn"]
+            .as_str()
+            .unwrap_or_default(),
     );
     if let Some(media) = rec["media_types"].as_array() {
         b = b.set_media_types(Some(
@@ -171,7 +183,11 @@ fn to_btree(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> 
 /// Every stage this stack owns. One paginated ListStages (which returns tags) finds them;
 /// GetStage is called only for stages in `detail` (those whose recording the file
 /// manages), because it is the only call that returns the recording configuration.
-pub async fn observe(aws: &Aws, stack: &str, detail: &BTreeSet<String>) -> anyhow::Result<Vec<Resource>> {
+pub async fn observe(
+    aws: &Aws,
+    stack: &str,
+    detail: &BTreeSet<String>,
+) -> anyhow::Result<Vec<Resource>> {
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -202,7 +218,10 @@ pub async fn observe(aws: &Aws, stack: &str, detail: &BTreeSet<String>) -> anyho
                 tags,
             });
         }
-        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             break;
         }
@@ -228,7 +247,9 @@ pub async fn observe(aws: &Aws, stack: &str, detail: &BTreeSet<String>) -> anyho
                     .stage()
                     .and_then(|s| s.auto_participant_recording_configuration())
                 {
-                    found[i].spec.insert("recording".into(), recording_from_aws(rec));
+                    found[i]
+                        .spec
+                        .insert("recording".into(), recording_from_aws(rec));
                 }
             }
             // Deleted between the list and the get: it is gone, not an error.
@@ -295,10 +316,12 @@ pub async fn create(aws: &Aws, d: &Resource, stack: &str) -> anyhow::Result<Stri
 /// whole, live values kept for unmanaged fields), Tag/UntagResource for tags.
 pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<()> {
     let arn = live.physical_id.clone().unwrap_or_default();
-    let rec_changed = d
-        .spec
-        .get("recording")
-        .is_some_and(|r| !crate::plan::compute::same(&overlay(live.spec.get("recording").unwrap_or(&Value::Null), r), live.spec.get("recording").unwrap_or(&Value::Null)));
+    let rec_changed = d.spec.get("recording").is_some_and(|r| {
+        !crate::plan::compute::same(
+            &overlay(live.spec.get("recording").unwrap_or(&Value::Null), r),
+            live.spec.get("recording").unwrap_or(&Value::Null),
+        )
+    });
     if d.name() != live.name() || rec_changed {
         let mut req = aws.ivs.update_stage().arn(&arn).name(d.name());
         if rec_changed && let Some(r) = d.spec.get("recording") {
@@ -342,7 +365,11 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         Ok(_) => Ok(()),
         Err(e) => {
             let err = aws_error("ivs:DeleteStage", e);
-            if err.is_not_found() { Ok(()) } else { Err(err.into()) }
+            if err.is_not_found() {
+                Ok(())
+            } else {
+                Err(err.into())
+            }
         }
     }
 }
@@ -366,8 +393,14 @@ mod tests {
         )
         .expect("valid with a warning");
         let d = desired(&loaded.model, "main", &loaded.model.stages["main"]);
-        assert_eq!(d.spec["recording"], json!({"storage_configuration_arn": ""}));
-        assert!(!loaded.warnings.is_empty(), "the ignored field is warned about");
+        assert_eq!(
+            d.spec["recording"],
+            json!({"storage_configuration_arn": ""})
+        );
+        assert!(
+            !loaded.warnings.is_empty(),
+            "the ignored field is warned about"
+        );
     }
 
     #[test]
@@ -377,7 +410,10 @@ mod tests {
         ));
         let loaded = load_str("t.yaml", &src).expect("valid");
         let d = desired(&loaded.model, "main", &loaded.model.stages["main"]);
-        assert_eq!(d.spec["recording"]["thumbnails"]["storage"], json!(["LATEST", "SEQUENTIAL"]));
+        assert_eq!(
+            d.spec["recording"]["thumbnails"]["storage"],
+            json!(["LATEST", "SEQUENTIAL"])
+        );
     }
 
     #[test]

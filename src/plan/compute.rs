@@ -69,7 +69,10 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
             Some(members) => {
                 let keeper = choose_keeper(Some(d), members);
                 changes.push(change_of(d, keeper));
-                for extra in members.iter().filter(|m| m.physical_id != keeper.physical_id) {
+                for extra in members
+                    .iter()
+                    .filter(|m| m.physical_id != keeper.physical_id)
+                {
                     changes.push(remove_duplicate(extra, keeper));
                 }
             }
@@ -228,7 +231,10 @@ fn delete(live: &Resource) -> ResourceChange {
             ),
         )
     } else {
-        (Action::Delete, Some("no longer in the stack file".to_string()))
+        (
+            Action::Delete,
+            Some("no longer in the stack file".to_string()),
+        )
     };
     ResourceChange {
         kind: live.kind,
@@ -256,7 +262,9 @@ fn remove_duplicate(extra: &Resource, keeper: &Resource) -> ResourceChange {
     } else {
         (
             Action::RemoveDuplicate,
-            Some(format!("duplicate of {kept}: two live resources claim this logical id")),
+            Some(format!(
+                "duplicate of {kept}: two live resources claim this logical id"
+            )),
         )
     };
     ResourceChange {
@@ -339,8 +347,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
         _ => a == b,
     }
