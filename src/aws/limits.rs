@@ -2,9 +2,11 @@
 //! documented quotas instead of discovering them through throttling errors.
 //!
 //! IVS Real-Time's quotas are documented and not adjustable (stage operations 5 TPS, tag
-//! operations 10 TPS, CreateParticipantToken 50 TPS). IAM, CloudWatch and Budgets publish
-//! no per-operation figures for these calls, so conservative values are used; every value
-//! can be overridden with `--rate OPERATION=TPS`.
+//! operations 10 TPS, CreateParticipantToken 50 TPS). IAM and Budgets publish no
+//! per-operation figures for these calls, nor CloudWatch for its tag operations, so
+//! conservative values are used there. No value may exceed the local endpoint's quota for
+//! the operation (a test checks every call site). Every value can be overridden with
+//! `--rate OPERATION=TPS`.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -20,9 +22,10 @@ pub fn default_tps(service: &str, operation: &str) -> f64 {
         ("ivs", "TagResource" | "UntagResource" | "ListTagsForResource") => 10.0,
         ("ivs", "DeletePublicKey" | "GetPublicKey" | "ImportPublicKey" | "ListPublicKeys") => 3.0,
         ("ivs", _) => 5.0,
-        // CloudWatch: DescribeAlarms 9 TPS; PutMetricAlarm, DeleteAlarms and the tag
-        // operations 3 TPS. (10 for the tag operations made observing a few hundred alarms
-        // fail: one ListTagsForResource per alarm at three times the quota.)
+        // CloudWatch publishes DescribeAlarms 9 TPS and 3 TPS for PutMetricAlarm,
+        // DeleteAlarms and the other alarm operations; none for the tag operations, which the
+        // local endpoint also holds to 3. (10 here made observing a few hundred alarms fail:
+        // one ListTagsForResource per alarm at three times the quota.)
         ("monitoring", "DescribeAlarms") => 9.0,
         ("monitoring", _) => 3.0,
         ("iam", _) => 10.0,
