@@ -31,18 +31,6 @@ fn err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     )
 }
 
-fn moto_available() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("SKIP: moto is not installed (python3 -c 'import moto.server' failed)");
-    }
-    ok
-}
-
 fn spend(amount: &str) -> Spend {
     Spend::builder()
         .amount(amount)
@@ -385,7 +373,7 @@ async fn budgets_scenario(c: &Client, moto: bool) -> Vec<String> {
 async fn budgets_scenario_local_and_moto_agree() {
     let ep = common::start_local().await;
     let local = budgets_scenario(&Client::new(&common::sdk_config(&ep)), false).await;
-    if !moto_available() {
+    if !common::moto_available() {
         return;
     }
     let moto = common::Moto::start();
@@ -1051,23 +1039,6 @@ async fn budgets_throttling_is_classified_by_the_sdk() {
 #[tokio::test]
 async fn boto3_budgets_script() {
     let ep = common::start_local().await;
-    let url = ep.url().to_string();
-    let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/boto3/budgets.py"
-            ))
-            .env("IVSTACK_ENDPOINT_URL", url)
-            .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
-            .env("AWS_DEFAULT_REGION", common::REGION)
-            .env("IVSTACK_ACCOUNT_ID", common::ACCOUNT_ID)
-            .env_remove("AWS_PROFILE")
-            .status()
-    })
-    .await
-    .expect("join")
-    .expect("run python3");
-    assert!(status.success(), "tests/boto3/budgets.py failed: {status}");
+    let out = common::run_boto3("budgets.py", ep.url(), &[]).await;
+    common::assert_script_ok("budgets.py", &out);
 }

@@ -692,22 +692,8 @@ async fn throttling_uses_codes_the_sdk_retries() {
 #[tokio::test]
 async fn boto3_json_query_and_cbor() {
     let ep = common::start_local().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/boto3/cloudwatch.py");
-    let url = ep.url().to_string();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("python3")
-            .args([script, &url, "local"])
-            .output()
-            .expect("run python3")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "boto3 checks failed:\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::run_boto3("cloudwatch.py", ep.url(), &[ep.url(), "local"]).await;
+    common::assert_script_ok("cloudwatch.py", &out);
     ep.shutdown().await.unwrap();
 }
 

@@ -49,19 +49,6 @@ fn tag(k: &str, v: &str) -> Tag {
     Tag::builder().key(k).value(v).build().expect("tag")
 }
 
-/// Whether `moto_server` can be started; prints why not.
-fn moto_available() -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("SKIP: moto is not installed (python3 -c 'import moto.server' failed)");
-    }
-    ok
-}
-
 /// The IAM scenario shared by the local endpoint and moto. Returns a transcript of
 /// observations that must be identical on both.
 async fn iam_scenario(c: &Client, moto: bool) -> Vec<String> {
@@ -476,7 +463,7 @@ async fn iam_scenario(c: &Client, moto: bool) -> Vec<String> {
 async fn iam_scenario_local_and_moto_agree() {
     let ep = common::start_local().await;
     let local = iam_scenario(&Client::new(&common::sdk_config(&ep)), false).await;
-    if !moto_available() {
+    if !common::moto_available() {
         return;
     }
     let moto = common::Moto::start();
@@ -814,23 +801,6 @@ async fn sts_and_iam_reject_bad_signatures() {
 #[tokio::test]
 async fn boto3_iam_sts_script() {
     let ep = common::start_local().await;
-    let url = ep.url().to_string();
-    let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/boto3/iam_sts.py"
-            ))
-            .env("IVSTACK_ENDPOINT_URL", url)
-            .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
-            .env("AWS_DEFAULT_REGION", common::REGION)
-            .env("IVSTACK_ACCOUNT_ID", common::ACCOUNT_ID)
-            .env_remove("AWS_PROFILE")
-            .status()
-    })
-    .await
-    .expect("join")
-    .expect("run python3");
-    assert!(status.success(), "tests/boto3/iam_sts.py failed: {status}");
+    let out = common::run_boto3("iam_sts.py", ep.url(), &[]).await;
+    common::assert_script_ok("iam_sts.py", &out);
 }

@@ -859,24 +859,9 @@ async fn error_shape_on_the_wire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_drives_every_ivs_operation() {
     let ep = common::start_local().await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/boto3/ivs.py");
-    let out = tokio::process::Command::new("python3")
-        .arg(script)
-        .env("AWS_ENDPOINT_URL", ep.url())
-        .env("AWS_ACCESS_KEY_ID", common::ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY)
-        .env("AWS_REGION", common::REGION)
-        .env("AWS_DEFAULT_REGION", common::REGION)
-        .env_remove("AWS_PROFILE")
-        .output()
-        .await
-        .expect("run python3");
+    let out = common::run_boto3("ivs.py", ep.url(), &[]).await;
+    common::assert_script_ok("ivs.py", &out);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "boto3 script failed:\n{stdout}\n{stderr}"
-    );
     assert!(stdout.contains("ALL OK"), "{stdout}");
     // Exactly the one deliberately wrong-secret request failed authentication.
     assert_eq!(ep.stats().auth_failures, 1);

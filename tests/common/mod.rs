@@ -155,3 +155,50 @@ pub async fn raw_http(
         .collect();
     Ok((status, headers, body.to_string()))
 }
+
+/// Whether `moto_server` can be started; prints why not (the parity tests then skip).
+pub fn moto_available() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import moto.server"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("SKIP: moto is not installed (python3 -c 'import moto.server' failed)");
+    }
+    ok
+}
+
+/// Run one of the boto3 scripts in `tests/boto3/` against `url`, off the async runtime so
+/// the in-process endpoint keeps serving. The endpoint, credentials, region and account are
+/// passed both as the standard `AWS_*` variables and as `IVSTACK_*` ones; `args` follow
+/// the script path.
+pub async fn run_boto3(script: &str, url: &str, args: &[&str]) -> std::process::Output {
+    let path = format!("{}/tests/boto3/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new("python3");
+    cmd.arg(&path)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", url)
+        .env("IVSTACK_ENDPOINT_URL", url)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_REGION", REGION)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("IVSTACK_ACCOUNT_ID", ACCOUNT_ID)
+        .env_remove("AWS_PROFILE");
+    tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join the python3 runner")
+        .unwrap_or_else(|e| panic!("cannot run python3 {path}: {e}"))
+}
+
+/// Assert that a boto3 script run succeeded, showing its output otherwise.
+pub fn assert_script_ok(script: &str, out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "tests/boto3/{script} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
