@@ -431,3 +431,45 @@ async fn shipped_stacks_apply_and_then_plan_empty() {
     let both = w.run(&["plan", root.to_str().unwrap(), "--detailed-exitcode"]);
     assert_code(&both, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_that_cannot_be_created_skips_only_its_dependents() {
+    // Resource quotas on (1,000 stages per region), rates scaled up so filling the quota
+    // is quick.
+    let w = World::with(LocalConfig {
+        quotas_aws: true,
+        time_scale: 1000.0,
+        ..LocalConfig::default()
+    })
+    .await;
+    let ivs = w.ivs();
+    for i in 0..1000 {
+        ivs.create_stage()
+            .name(format!("filler-{i}"))
+            .send()
+            .await
+            .expect("fill the stage quota");
+    }
+    let body = STACK.replace("  backup: {}\n", "");
+    let f = w.write("stack.yaml", &body);
+    let out = w.run(&[
+        "--rate-scale",
+        "1000",
+        "apply",
+        f.to_str().unwrap(),
+        "--auto-approve",
+    ]);
+    assert_code(&out, 1);
+    let t = text(&out);
+    assert!(t.contains("ServiceQuotaExceededException"), "{t}");
+    // The policy and the alarm name the stage: not attempted. The budget does not: done.
+    assert!(
+        t.contains("not attempted: policy.token-minter: depends on stage `main`"),
+        "{t}"
+    );
+    assert!(
+        t.contains("not attempted: alarm.main-publishers: depends on stage `main`"),
+        "{t}"
+    );
+    assert!(t.contains("ok    create budget.monthly"), "{t}");
+}

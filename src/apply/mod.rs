@@ -1,19 +1,21 @@
 //! Apply: execute a plan exactly, in dependency order, with bounded concurrency.
 //!
-//! Order: stage creates and updates first (policies and alarms name their ARNs and ids),
-//! then the other kinds' creates, updates and replaces with stage placeholders filled in,
-//! then deletes (stages last). Every step is idempotent and nothing is rolled back: after
-//! a failure or an interrupt the report says what was done and what was not, and running
+//! Order: every create, update and replace starts as soon as what it depends on is done —
+//! a policy or alarm that names a stage this plan creates waits for that stage (and gets
+//! its real ARN / id), everything else starts at once — then deletes (stages last).
+//! Waiting never holds a concurrency slot, so the per-operation rate limits, not the
+//! ordering, set the pace. Every step is idempotent and nothing is rolled back: after a
+//! failure or an interrupt the report says what was done and what was not, and running
 //! again converges, because the next plan starts from what is live.
 
 pub mod progress;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Aws;
@@ -91,33 +93,20 @@ pub async fn apply(aws: &Aws, plan: &Plan, opts: &ApplyOptions) -> Report {
         }
     }
 
-    let is_write = |c: &&&ResourceChange| {
-        matches!(c.action, Action::Create | Action::Update | Action::Replace)
+    let writes: Vec<&ResourceChange> = work
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
+        .copied()
+        .collect();
+    let deletes = |stages: bool| -> Vec<&ResourceChange> {
+        work.iter()
+            .filter(|c| matches!(c.action, Action::Delete | Action::RemoveDuplicate))
+            .filter(|c| (c.kind == Kind::Stage) == stages)
+            .copied()
+            .collect()
     };
-    let is_delete =
-        |c: &&&ResourceChange| matches!(c.action, Action::Delete | Action::RemoveDuplicate);
-    let phases: Vec<Vec<&ResourceChange>> = vec![
-        work.iter()
-            .filter(is_write)
-            .filter(|c| c.kind == Kind::Stage)
-            .copied()
-            .collect(),
-        work.iter()
-            .filter(is_write)
-            .filter(|c| c.kind != Kind::Stage)
-            .copied()
-            .collect(),
-        work.iter()
-            .filter(is_delete)
-            .filter(|c| c.kind != Kind::Stage)
-            .copied()
-            .collect(),
-        work.iter()
-            .filter(is_delete)
-            .filter(|c| c.kind == Kind::Stage)
-            .copied()
-            .collect(),
-    ];
+    // Deletes go last, stages after what may name them.
+    let phases = vec![writes, deletes(false), deletes(true)];
     for phase in phases {
         run_phase(aws, &plan.stack, phase, opts, &arns, &report).await;
     }
@@ -136,18 +125,65 @@ async fn run_phase(
     report: &Arc<Mutex<Report>>,
 ) {
     let gate = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
+    // One readiness signal per stage created in this phase: Some(true) once it exists,
+    // Some(false) if it could not be created.
+    let mut created: HashMap<String, watch::Receiver<Option<bool>>> = HashMap::new();
+    let mut signals: HashMap<String, watch::Sender<Option<bool>>> = HashMap::new();
+    for c in phase
+        .iter()
+        .filter(|c| c.kind == Kind::Stage && c.action == Action::Create)
+    {
+        let (tx, rx) = watch::channel(None);
+        created.insert(c.id.clone(), rx);
+        signals.insert(c.id.clone(), tx);
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for change in phase {
         let change = change.clone();
         let (aws, stack, gate) = (aws.clone(), stack.to_string(), gate.clone());
         let (arns, report, opts) = (arns.clone(), report.clone(), opts.clone());
+        let waits: Vec<(String, watch::Receiver<Option<bool>>)> = change
+            .desired
+            .as_ref()
+            .filter(|_| change.kind != Kind::Stage)
+            .map(missing_stages)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|id| created.get(&id).map(|rx| (id, rx.clone())))
+            .collect();
+        let signal = match change.kind {
+            Kind::Stage => signals.remove(&change.id),
+            _ => None,
+        };
         tasks.spawn(async move {
-            let permit = tokio::select! {
-                p = gate.acquire_owned() => p.ok(),
-                _ = opts.cancel.cancelled() => None,
+            // Wait for the stages this change names before taking a concurrency slot, so
+            // waiting can never starve the stages of slots.
+            let mut blocked = None;
+            for (id, mut rx) in waits {
+                let ok = tokio::select! {
+                    r = rx.wait_for(Option::is_some) => r.map(|v| *v == Some(true)).unwrap_or(false),
+                    _ = opts.cancel.cancelled() => false,
+                };
+                if !ok {
+                    blocked = Some(id);
+                    break;
+                }
+            }
+            let permit = match &blocked {
+                Some(_) => None,
+                None => tokio::select! {
+                    p = gate.acquire_owned() => p.ok(),
+                    _ = opts.cancel.cancelled() => None,
+                },
             };
             let started = Instant::now();
             let status = match permit {
+                None if !opts.cancel.is_cancelled() && blocked.is_some() => {
+                    Status::NotAttempted(format!(
+                        "depends on stage `{}`, which could not be created",
+                        blocked.unwrap_or_default()
+                    ))
+                }
                 None => Status::NotAttempted("interrupted before it started".into()),
                 Some(_permit) if opts.cancel.is_cancelled() => {
                     Status::NotAttempted("interrupted before it started".into())
@@ -176,6 +212,10 @@ async fn run_phase(
                 status,
                 seconds: started.elapsed().as_secs_f64(),
             };
+            if let Some(tx) = signal {
+                // Dependents wake up either way; a failure makes them skip.
+                let _ = tx.send(Some(op.status == Status::Done));
+            }
             opts.progress.done(&op);
             if let Ok(mut r) = report.lock() {
                 r.operations.push(op);
