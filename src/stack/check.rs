@@ -658,13 +658,15 @@ impl<'a> Checker<'a> {
     fn string(&mut self, node: &Node, schema: &Value, path: &str) -> Option<Value> {
         let text = self.scalar_text(node, path, "a string")?;
         let len = text.chars().count() as u64;
-        let what = describe(path);
+        // `what` is described only where a finding is reported: most nodes are fine.
         if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
             && len < min
         {
             let msg = if min == 1 {
+                let what = describe(path);
                 format!("{what} must not be empty")
             } else {
+                let what = describe(path);
                 format!("{what} is too short: {len} characters, at least {min} required")
             };
             self.error("length", node.span, path, msg);
@@ -673,6 +675,7 @@ impl<'a> Checker<'a> {
         if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
             && len > max
         {
+            let what = describe(path);
             self.error(
                 "length",
                 node.span,
@@ -685,6 +688,7 @@ impl<'a> Checker<'a> {
             && !self.matches(pattern, text)
         {
             let custom = schema.get("patternErrorMessage").and_then(Value::as_str);
+            let what = describe(path);
             let msg = match custom {
                 Some(m) => format!("{what} {m}"),
                 None => format!("{what} does not have the expected form"),
@@ -728,8 +732,9 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
-        let what = describe(path);
+        // `what` is described only where a finding is reported: most nodes are fine.
         if !value.is_finite() {
+            let what = describe(path);
             self.error(
                 "type",
                 node.span,
@@ -740,6 +745,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         if integer && (value.fract() != 0.0 || yaml::parse_int(text).is_none()) {
+            let what = describe(path);
             self.error(
                 "type",
                 node.span,
@@ -758,6 +764,7 @@ impl<'a> Checker<'a> {
             (None, None) => String::new(),
         };
         if min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m) {
+            let what = describe(path);
             self.error(
                 "range",
                 node.span,
@@ -819,14 +826,16 @@ impl<'a> Checker<'a> {
             }
             return None;
         };
-        let what = describe(path);
+        // `what` is described only where a finding is reported: most nodes are fine.
         let n = items.len() as u64;
         if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
             && n < min
         {
             let msg = if min == 1 {
+                let what = describe(path);
                 format!("{what} must not be empty")
             } else {
+                let what = describe(path);
                 format!("{what} needs at least {min} entries, found {n}")
             };
             self.error("items", node.span, path, msg);
@@ -834,6 +843,7 @@ impl<'a> Checker<'a> {
         if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
             && n > max
         {
+            let what = describe(path);
             let span = items.get(max as usize).map(|i| i.span).unwrap_or(node.span);
             self.error(
                 "items",
