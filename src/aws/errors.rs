@@ -55,10 +55,13 @@ where
                             | "RequestLimitExceeded"
                     )
                 );
-            let msg = e.message().unwrap_or("no message").to_string();
-            let detail = match &code {
-                Some(c) => format!("{c}: {msg}"),
-                None => msg,
+            let status = se.raw().status().as_u16();
+            let detail = match (&code, e.message()) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => format!("{c} (HTTP {status})"),
+                (None, Some(m)) => format!("HTTP {status}: {m}"),
+                // Nothing AWS-shaped came back: say what did, so a wrong endpoint is obvious.
+                (None, None) => format!("HTTP {status} with no AWS error code or message"),
             };
             (code, detail)
         }

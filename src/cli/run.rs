@@ -93,7 +93,7 @@ fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
     let mut failed = false;
     for f in files {
         match load_file(&f, color) {
-            Ok((model, _source)) => out.push(Loaded {
+            Ok(model) => out.push(Loaded {
                 // The raw bytes, exactly what `apply PLAN` re-reads and compares.
                 digest: digest(&std::fs::read(&f).unwrap_or_default()),
                 model,
@@ -381,7 +381,7 @@ async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyh
             file.display()
         );
     }
-    let (model, _) = load_file(&saved.stack_file, false).map_err(|d| anyhow::anyhow!("{d}"))?;
+    let model = load_file(&saved.stack_file, false).map_err(|d| anyhow::anyhow!("{d}"))?;
     let session = Session::open(global, &model).await?;
     let current = make_plan(&session, &model, saved.plan.destroy).await?;
     if current.observed != saved.plan.observed {
@@ -437,15 +437,15 @@ fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Load and validate one stack file: the model and its source, or the rendered findings
+/// Load and validate one stack file: the model, or the rendered findings
 /// (warnings of a file that loads are shown too).
-fn load_file(path: &Path, color: bool) -> Result<(StackFile, String), String> {
+fn load_file(path: &Path, color: bool) -> Result<StackFile, String> {
     match crate::stack::load_file(path) {
         Ok(loaded) => {
             if !loaded.warnings.is_empty() {
                 eprint!("{}", loaded.warnings.render(color));
             }
-            Ok((loaded.model, loaded.source.to_string()))
+            Ok(loaded.model)
         }
         Err(diags) => Err(diags.render(color)),
     }

@@ -316,17 +316,14 @@ pub async fn create(aws: &Aws, d: &Resource, stack: &str) -> anyhow::Result<Stri
 /// whole, live values kept for unmanaged fields), Tag/UntagResource for tags.
 pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<()> {
     let arn = live.physical_id.clone().unwrap_or_default();
-    let rec_changed = d.spec.get("recording").is_some_and(|r| {
-        !crate::plan::compute::same(
-            &overlay(live.spec.get("recording").unwrap_or(&Value::Null), r),
-            live.spec.get("recording").unwrap_or(&Value::Null),
-        )
-    });
-    if d.name() != live.name() || rec_changed {
+    // The recording is sent whole: the live configuration with the managed fields replaced.
+    let live_rec = live.spec.get("recording").unwrap_or(&Value::Null);
+    let merged = d.spec.get("recording").map(|r| overlay(live_rec, r));
+    let new_rec = merged.filter(|m| !crate::plan::compute::same(m, live_rec));
+    if d.name() != live.name() || new_rec.is_some() {
         let mut req = aws.ivs.update_stage().arn(&arn).name(d.name());
-        if rec_changed && let Some(r) = d.spec.get("recording") {
-            let merged = overlay(live.spec.get("recording").unwrap_or(&Value::Null), r);
-            req = req.auto_participant_recording_configuration(recording_to_aws(&merged)?);
+        if let Some(rec) = &new_rec {
+            req = req.auto_participant_recording_configuration(recording_to_aws(rec)?);
         }
         aws.limit("ivs", "UpdateStage").await;
         req.send()
