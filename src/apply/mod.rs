@@ -26,7 +26,8 @@ pub use progress::Progress;
 /// How to apply.
 #[derive(Clone)]
 pub struct ApplyOptions {
-    /// At most this many AWS operations in flight (rate limits apply on top).
+    /// At most this many AWS operations in flight per resource kind, i.e. per service
+    /// (rate limits apply on top).
     pub max_concurrency: usize,
     /// Cancelled on Ctrl-C: no new operation starts, in-flight ones finish.
     pub cancel: CancellationToken,
@@ -124,7 +125,13 @@ async fn run_phase(
     arns: &Arc<Mutex<StageArns>>,
     report: &Arc<Mutex<Report>>,
 ) {
-    let gate = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
+    // One gate per kind: each kind talks to its own service with its own rate limits, so
+    // 200 stage creates queued behind IVS's 5 TPS must not hold the slots that alarms and
+    // policies (other services) could use meanwhile.
+    let gates: HashMap<Kind, Arc<Semaphore>> = Kind::ALL
+        .iter()
+        .map(|k| (*k, Arc::new(Semaphore::new(opts.max_concurrency.max(1)))))
+        .collect();
     // One readiness signal per stage created in this phase: Some(true) once it exists,
     // Some(false) if it could not be created.
     let mut created: HashMap<String, watch::Receiver<Option<bool>>> = HashMap::new();
@@ -140,7 +147,8 @@ async fn run_phase(
     let mut tasks = tokio::task::JoinSet::new();
     for change in phase {
         let change = change.clone();
-        let (aws, stack, gate) = (aws.clone(), stack.to_string(), gate.clone());
+        let gate = gates[&change.kind].clone();
+        let (aws, stack) = (aws.clone(), stack.to_string());
         let (arns, report, opts) = (arns.clone(), report.clone(), opts.clone());
         let waits: Vec<(String, watch::Receiver<Option<bool>>)> = change
             .desired

@@ -46,7 +46,7 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// At most this many AWS operations in flight at once.
+    /// At most this many AWS operations in flight at once, per service.
     #[arg(long, global = true, default_value_t = 8, value_name = "N")]
     pub max_concurrency: usize,
 
