@@ -397,3 +397,34 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::stack::load_str;
+
+    const ALARM: &str = "stack: demo\nregion: us-east-1\nstages:\n  main: {}\nalarms:\n  pubs:\nNAME    stage: main\n    metric: Publishers\n    statistic: Maximum\n    comparison: \">=\"\n    threshold: 11\n";
+
+    #[test]
+    fn a_name_outside_the_stack_prefix_is_warned_about() {
+        let src = ALARM.replace("NAME", "    name: my-custom-alarm\n");
+        let loaded = load_str("t.yaml", &src).expect("valid, with a warning");
+        let text = loaded.warnings.render(false);
+        assert!(
+            text.contains("named outside the stack's `demo-` prefix"),
+            "{text}"
+        );
+        assert!(text.contains("t.yaml:7:11"), "{text}");
+    }
+
+    #[test]
+    fn default_and_prefixed_names_are_not_warned_about() {
+        for name in ["", "    name: demo-publishers\n"] {
+            let loaded = load_str("t.yaml", &ALARM.replace("NAME", name)).expect("valid");
+            assert!(
+                loaded.warnings.is_empty(),
+                "{}",
+                loaded.warnings.render(false)
+            );
+        }
+    }
+}

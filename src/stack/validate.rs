@@ -577,6 +577,24 @@ fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
             );
         }
     }
+    if let Some(name) = &alarm.name
+        && !stack.stack.is_empty()
+        && !name.starts_with(&format!("{}-", stack.stack))
+    {
+        // DescribeAlarms has no tag filter: ivstack finds the stack's alarms by name prefix
+        // (plus the names in the file), so one named outside the prefix is orphaned once
+        // it leaves the file.
+        v.warn(
+            "name",
+            &format!("{base}.name"),
+            format!(
+                "alarm `{id}` is named outside the stack's `{}-` prefix: if it is later removed \
+                 from the file, ivstack will not find it to delete it",
+                stack.stack
+            ),
+        )
+        .set_help(format!("start the name with `{}-`", stack.stack));
+    }
     let stages = v.declared("stages");
     let metric = alarm.metric.as_str();
     match (alarm.metric.per_stage(), &alarm.stage) {
