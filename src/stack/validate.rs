@@ -561,6 +561,33 @@ fn stage_reference(v: &mut V<'_>, path: &str, name: &str, stages: &BTreeSet<Stri
     }
 }
 
+/// Alarms and budgets have no tag filter in their List/Describe calls, so ivstack finds a
+/// stack's ones by the `<stack>-` name prefix plus the names in the file: one named outside
+/// the prefix is orphaned once it leaves the file. Say so where the name is written.
+fn outside_prefix(
+    v: &mut V<'_>,
+    stack: &StackFile,
+    kind: &str,
+    id: &str,
+    base: &str,
+    name: Option<&str>,
+) {
+    let Some(name) = name else { return };
+    if stack.stack.is_empty() || name.starts_with(&format!("{}-", stack.stack)) {
+        return;
+    }
+    v.warn(
+        "name",
+        &format!("{base}.name"),
+        format!(
+            "{kind} `{id}` is named outside the stack's `{}-` prefix: if it is later removed \
+             from the file, ivstack will not find it to delete it",
+            stack.stack
+        ),
+    )
+    .set_help(format!("start the name with `{}-`", stack.stack));
+}
+
 fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
     let base = field_path(&["alarms", id]);
     for (k, val) in &alarm.tags {
@@ -577,24 +604,7 @@ fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
             );
         }
     }
-    if let Some(name) = &alarm.name
-        && !stack.stack.is_empty()
-        && !name.starts_with(&format!("{}-", stack.stack))
-    {
-        // DescribeAlarms has no tag filter: ivstack finds the stack's alarms by name prefix
-        // (plus the names in the file), so one named outside the prefix is orphaned once
-        // it leaves the file.
-        v.warn(
-            "name",
-            &format!("{base}.name"),
-            format!(
-                "alarm `{id}` is named outside the stack's `{}-` prefix: if it is later removed \
-                 from the file, ivstack will not find it to delete it",
-                stack.stack
-            ),
-        )
-        .set_help(format!("start the name with `{}-`", stack.stack));
-    }
+    outside_prefix(v, stack, "alarm", id, &base, alarm.name.as_deref());
     let stages = v.declared("stages");
     let metric = alarm.metric.as_str();
     match (alarm.metric.per_stage(), &alarm.stage) {
@@ -750,6 +760,7 @@ fn alarm_action(v: &mut V<'_>, stack: &StackFile, id: &str, path: &str, arn: &st
 
 fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
     let base = field_path(&["budgets", id]);
+    outside_prefix(v, stack, "budget", id, &base, budget.name.as_deref());
     for (k, val) in &budget.tags {
         tag_rules(v, &format!("{base}.tags"), k, val, false);
     }
