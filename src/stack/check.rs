@@ -6,14 +6,18 @@
 //! span of every node by field path. Walking the schema (rather than hand-coding the shape
 //! again) keeps the schema, the editor experience and the checks in step.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
+use serde::Deserialize;
+use serde::de::value::BorrowedStrDeserializer;
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::diagnostics::{Diagnostic, Span};
+use super::schema::stack_schema;
 use super::yaml::{self, Node, NodeKind, Style};
 
 /// Spans of one node: the key that introduced it (for map values) and the value itself.
@@ -263,38 +267,184 @@ fn list_values(values: &[String]) -> String {
     }
 }
 
-/// Result of checking the whole tree.
-pub struct Checked {
-    /// The tree as JSON, with invalid parts left out (so partial models can still be built).
-    pub value: Value,
-    pub diagnostics: Vec<Diagnostic>,
+// ---------------------------------------------------------------------------------------
+// The schema, compiled once into an indexed form. The checker and the model deserializer
+// both walk it: no JSON lookups, `$ref` chains or regex compilation per node.
+
+/// Index of a compiled schema node.
+pub type SchemaId = usize;
+
+/// The "anything goes" schema (`{}`, `true`): values are typed by YAML core-schema rules.
+const ANY: SchemaId = 0;
+
+/// A JSON Schema compiled for checking YAML trees and deserializing them.
+#[derive(Debug)]
+pub struct Schema {
+    nodes: Vec<SchemaNode>,
+    root: SchemaId,
 }
 
-/// Check `root` against `schema` (the generated stack-file schema).
-pub fn check(file: &str, root: &Node, schema: &Value) -> Checked {
-    let mut c = Checker {
-        file,
-        defs: schema.get("definitions").and_then(Value::as_object),
-        regexes: HashMap::new(),
-        diags: Vec::new(),
-    };
-    let mut path = String::new();
-    let value = c.node(root, schema, &mut path, None).unwrap_or(Value::Null);
-    Checked {
-        value,
-        diagnostics: c.diags,
+#[derive(Debug)]
+struct SchemaNode {
+    kind: SchemaKind,
+    /// Whether the schema accepts null (`type: null`, a `null` in its type list, or a
+    /// `null` branch of its `anyOf`).
+    allows_null: bool,
+    /// The schema's `enum` (or `const`) strings, if it has either.
+    enum_values: Option<Vec<String>>,
+    /// `type` is exactly `"null"` (such union branches only say "may be empty").
+    null_type: bool,
+    /// The main type, for choosing a union branch by the shape of a node.
+    branch_type: String,
+}
+
+#[derive(Debug)]
+enum SchemaKind {
+    /// Anything: no `type`, or a `type` the checker does not know.
+    Any,
+    /// `false`: nothing is valid.
+    Never,
+    Union {
+        null_ok: bool,
+        /// Branches other than `type: null`.
+        real: Vec<SchemaId>,
+        /// All real branches are enums: one combined list.
+        combined: Option<Vec<String>>,
+    },
+    Enum(Vec<String>),
+    Typed {
+        /// `null` is in the type list.
+        null_ok: bool,
+        ty: Type,
+    },
+}
+
+#[derive(Debug)]
+enum Type {
+    Object(Box<Object>),
+    Array {
+        items: SchemaId,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
+    String {
+        min: Option<u64>,
+        max: Option<u64>,
+        pattern: Option<Pattern>,
+        message: Option<String>,
+    },
+    Number {
+        integer: bool,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Boolean,
+    /// `null` alone, or an unknown type name: accepted as written.
+    Other,
+}
+
+#[derive(Debug)]
+struct Pattern {
+    source: String,
+    /// `None` when the regex crate cannot compile it: our bug, so never the user's error.
+    regex: Option<Regex>,
+}
+
+impl Pattern {
+    fn new(source: &str) -> Self {
+        Pattern {
+            source: source.to_string(),
+            regex: Regex::new(source).ok(),
+        }
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.regex.as_ref().is_none_or(|r| r.is_match(text))
     }
 }
 
-struct Checker<'a> {
-    file: &'a str,
-    defs: Option<&'a Map<String, Value>>,
-    regexes: HashMap<String, Option<Regex>>,
-    diags: Vec<Diagnostic>,
+#[derive(Debug)]
+struct Object {
+    /// In the schema's own order (the order "the fields here are ..." lists them).
+    props: Vec<Property>,
+    additional: Additional,
+    names: Option<PropertyNames>,
+    required: Vec<String>,
 }
 
-impl<'a> Checker<'a> {
-    fn resolve(&self, schema: &'a Value) -> &'a Value {
+#[derive(Debug)]
+struct Property {
+    name: String,
+    schema: SchemaId,
+    required: bool,
+    /// An empty value is the same as leaving the field out (optional, and null is not a
+    /// value of its own).
+    skip_null: bool,
+}
+
+#[derive(Debug)]
+enum Additional {
+    /// No `additionalProperties`: other keys are taken as written.
+    Absent,
+    /// `additionalProperties: false`: other keys are unknown fields.
+    Forbidden,
+    Schema(SchemaId),
+}
+
+#[derive(Debug)]
+struct PropertyNames {
+    pattern: Pattern,
+    max_len: Option<u64>,
+    message: Option<String>,
+}
+
+impl Schema {
+    /// The stack-file schema, compiled once per process.
+    pub fn stack() -> &'static Schema {
+        static STACK: LazyLock<Schema> = LazyLock::new(|| Schema::compile(&stack_schema()));
+        &STACK
+    }
+
+    /// Compile a JSON Schema (draft-07 as schemars writes it).
+    pub fn compile(schema: &Value) -> Schema {
+        let mut c = Compiler {
+            defs: schema.get("definitions").and_then(Value::as_object),
+            nodes: vec![SchemaNode {
+                kind: SchemaKind::Any,
+                allows_null: false,
+                enum_values: None,
+                null_type: false,
+                branch_type: "any".into(),
+            }],
+            memo: HashMap::new(),
+        };
+        let root = c.compile(schema);
+        Schema {
+            nodes: c.nodes,
+            root,
+        }
+    }
+
+    /// The schema of the whole document.
+    pub fn root(&self) -> SchemaId {
+        self.root
+    }
+
+    fn get(&self, id: SchemaId) -> &SchemaNode {
+        &self.nodes[id]
+    }
+}
+
+struct Compiler<'v> {
+    defs: Option<&'v Map<String, Value>>,
+    nodes: Vec<SchemaNode>,
+    /// Resolved schema (by address) → compiled node, so shared and recursive definitions
+    /// compile once.
+    memo: HashMap<*const Value, SchemaId>,
+}
+
+impl<'v> Compiler<'v> {
+    fn resolve(&self, schema: &'v Value) -> &'v Value {
         let mut s = schema;
         // Follow `$ref` chains (bounded: the schema is ours, but stay defensive).
         for _ in 0..8 {
@@ -319,13 +469,229 @@ impl<'a> Checker<'a> {
         s
     }
 
-    fn error(
-        &mut self,
-        code: &'static str,
-        span: Span,
-        path: &str,
-        message: String,
-    ) -> &mut Diagnostic {
+    fn compile(&mut self, schema: &'v Value) -> SchemaId {
+        let s = self.resolve(schema);
+        let key = s as *const Value;
+        if let Some(id) = self.memo.get(&key) {
+            return *id;
+        }
+        let id = self.nodes.len();
+        self.memo.insert(key, id);
+        self.nodes.push(SchemaNode {
+            kind: SchemaKind::Any,
+            allows_null: allows_null(s),
+            enum_values: enum_values(s),
+            null_type: s.get("type").and_then(Value::as_str) == Some("null"),
+            branch_type: branch_type(s).to_string(),
+        });
+        let kind = self.kind(s);
+        self.nodes[id].kind = kind;
+        id
+    }
+
+    fn kind(&mut self, s: &'v Value) -> SchemaKind {
+        match s {
+            Value::Bool(true) => return SchemaKind::Any,
+            Value::Bool(false) => return SchemaKind::Never,
+            _ => {}
+        }
+        if let Some(branches) = s
+            .get("anyOf")
+            .or_else(|| s.get("oneOf"))
+            .and_then(Value::as_array)
+        {
+            let ids: Vec<SchemaId> = branches.iter().map(|b| self.compile(b)).collect();
+            let null_ok = ids.iter().any(|b| self.nodes[*b].allows_null);
+            let real: Vec<SchemaId> = ids
+                .into_iter()
+                .filter(|b| !self.nodes[*b].null_type)
+                .collect();
+            let combined = (!real.is_empty()
+                && real.iter().all(|b| self.nodes[*b].enum_values.is_some()))
+            .then(|| {
+                real.iter()
+                    .flat_map(|b| self.nodes[*b].enum_values.clone().unwrap_or_default())
+                    .collect()
+            });
+            return SchemaKind::Union {
+                null_ok,
+                real,
+                combined,
+            };
+        }
+        if s.get("enum").is_some() || s.get("const").is_some() {
+            return SchemaKind::Enum(enum_values(s).unwrap_or_default());
+        }
+        let types: Vec<&str> = match s.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => return SchemaKind::Any,
+        };
+        let null_ok = types.contains(&"null");
+        let ty = types
+            .iter()
+            .copied()
+            .find(|t| *t != "null")
+            .unwrap_or("null");
+        let u64_of = |k: &str| s.get(k).and_then(Value::as_u64);
+        let ty = match ty {
+            "object" => Type::Object(Box::new(self.object(s))),
+            "array" => Type::Array {
+                items: s.get("items").map_or(ANY, |i| self.compile(i)),
+                min: u64_of("minItems"),
+                max: u64_of("maxItems"),
+            },
+            "string" => Type::String {
+                min: u64_of("minLength"),
+                max: u64_of("maxLength"),
+                pattern: s.get("pattern").and_then(Value::as_str).map(Pattern::new),
+                message: s
+                    .get("patternErrorMessage")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            },
+            "integer" | "number" => Type::Number {
+                integer: ty == "integer",
+                min: s.get("minimum").and_then(Value::as_f64),
+                max: s.get("maximum").and_then(Value::as_f64),
+            },
+            "boolean" => Type::Boolean,
+            _ => Type::Other,
+        };
+        SchemaKind::Typed { null_ok, ty }
+    }
+
+    fn object(&mut self, s: &'v Value) -> Object {
+        let required: Vec<String> = s
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut props = Vec::new();
+        if let Some(p) = s.get("properties").and_then(Value::as_object) {
+            for (name, ps) in p {
+                let schema = self.compile(ps);
+                let is_required = required.iter().any(|r| r == name);
+                props.push(Property {
+                    name: name.clone(),
+                    schema,
+                    required: is_required,
+                    skip_null: !self.nodes[schema].allows_null,
+                });
+            }
+        }
+        let additional = match s.get("additionalProperties") {
+            None => Additional::Absent,
+            Some(Value::Bool(false)) => Additional::Forbidden,
+            Some(a) => Additional::Schema(self.compile(a)),
+        };
+        let names = s.get("propertyNames").and_then(|ns| {
+            let pattern = ns.get("pattern").and_then(Value::as_str)?;
+            Some(PropertyNames {
+                pattern: Pattern::new(pattern),
+                max_len: ns.get("maxLength").and_then(Value::as_u64),
+                message: ns
+                    .get("patternErrorMessage")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            })
+        });
+        Object {
+            props,
+            additional,
+            names,
+            required,
+        }
+    }
+}
+
+impl Object {
+    fn prop(&self, key: &str) -> Option<&Property> {
+        self.props.iter().find(|p| p.name == key)
+    }
+
+    /// The schema of the value of `e`, or `None` when the entry is left out of the value
+    /// (an empty optional field, or an unknown field).
+    fn entry_schema(&self, e: &yaml::Entry) -> Option<SchemaId> {
+        match (self.prop(&e.key), &self.additional) {
+            (Some(p), _) => {
+                (!(p.skip_null && !p.required && e.value.is_null())).then_some(p.schema)
+            }
+            (None, Additional::Forbidden) => None,
+            (None, Additional::Schema(a)) => Some(*a),
+            (None, Additional::Absent) => Some(ANY),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The checker.
+
+/// Result of checking the whole tree.
+pub struct Checked {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Nodes that failed their check (by address). They are left out of the model, so
+    /// that partial models can still be built from the rest.
+    invalid: HashSet<usize>,
+}
+
+/// One step of the field path being checked; the path is spelled out only for findings.
+#[derive(Clone, Copy)]
+enum Seg<'t> {
+    Key(&'t str),
+    Index(usize),
+}
+
+/// Check `root` against `schema` (the compiled stack-file schema).
+pub fn check(file: &str, root: &Node, schema: &Schema) -> Checked {
+    let mut c = Checker {
+        file,
+        schema,
+        path: Vec::new(),
+        diags: Vec::new(),
+        invalid: HashSet::new(),
+    };
+    c.node(root, schema.root(), None);
+    Checked {
+        diagnostics: c.diags,
+        invalid: c.invalid,
+    }
+}
+
+struct Checker<'s, 't> {
+    file: &'s str,
+    schema: &'s Schema,
+    path: Vec<Seg<'t>>,
+    diags: Vec<Diagnostic>,
+    invalid: HashSet<usize>,
+}
+
+fn render_path(segs: &[Seg<'_>]) -> String {
+    let mut p = String::new();
+    for s in segs {
+        match s {
+            Seg::Key(k) => push_key(&mut p, k),
+            Seg::Index(i) => {
+                let _ = write!(p, "[{i}]");
+            }
+        }
+    }
+    p
+}
+
+impl<'s, 't> Checker<'s, 't> {
+    /// The current field path, e.g. `stages.main.recording.media_types[0]`.
+    fn path(&self) -> String {
+        render_path(&self.path)
+    }
+
+    fn error(&mut self, code: &'static str, span: Span, message: String) -> &mut Diagnostic {
+        let path = self.path();
         self.diags.push(
             Diagnostic::error(code, self.file, message)
                 .at(Some(span))
@@ -335,56 +701,41 @@ impl<'a> Checker<'a> {
         &mut self.diags[last]
     }
 
-    /// Check one node; `None` when it is unusable (an error was reported).
-    fn node(
-        &mut self,
-        node: &Node,
-        schema: &'a Value,
-        path: &mut String,
-        key: Option<Span>,
-    ) -> Option<Value> {
-        let schema = self.resolve(schema);
-        match schema {
-            Value::Bool(true) => return Some(node.to_json()),
-            Value::Bool(false) => return None,
-            _ => {}
-        }
-        if let Some(branches) = schema
-            .get("anyOf")
-            .or_else(|| schema.get("oneOf"))
-            .and_then(Value::as_array)
-        {
-            return self.union(node, branches, path, key);
-        }
-        if schema.get("enum").is_some() || schema.get("const").is_some() {
-            let allowed = enum_values(schema).unwrap_or_default();
-            return self.enumerated(node, &allowed, path);
-        }
-        let types: Vec<&str> = match schema.get("type") {
-            Some(Value::String(t)) => vec![t.as_str()],
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-            _ => return Some(node.to_json()),
+    /// Check one node; false when it is unusable (an error was reported).
+    fn node(&mut self, node: &'t Node, id: SchemaId, key: Option<Span>) -> bool {
+        let schema: &'s Schema = self.schema;
+        let ok = match &schema.get(id).kind {
+            SchemaKind::Any => true,
+            SchemaKind::Never => false,
+            SchemaKind::Union {
+                null_ok,
+                real,
+                combined,
+            } => self.union(node, *null_ok, real, combined.as_deref(), key),
+            SchemaKind::Enum(allowed) => self.enumerated(node, allowed),
+            SchemaKind::Typed { null_ok, .. } if *null_ok && node.is_null() => true,
+            SchemaKind::Typed { ty, .. } => match ty {
+                Type::Object(o) => self.object(node, o, key),
+                Type::Array { items, min, max } => self.array(node, *items, *min, *max),
+                Type::String {
+                    min,
+                    max,
+                    pattern,
+                    message,
+                } => self.string(node, *min, *max, pattern.as_ref(), message.as_deref()),
+                Type::Number { integer, min, max } => self.number(node, *integer, *min, *max),
+                Type::Boolean => self.boolean(node),
+                Type::Other => true,
+            },
         };
-        if node.is_null() && types.contains(&"null") {
-            return Some(Value::Null);
+        if !ok {
+            self.invalid.insert(node as *const Node as usize);
         }
-        let ty = types
-            .iter()
-            .copied()
-            .find(|t| *t != "null")
-            .unwrap_or("null");
-        match ty {
-            "object" => self.object(node, schema, path, key),
-            "array" => self.array(node, schema, path),
-            "string" => self.string(node, schema, path),
-            "integer" | "number" => self.number(node, schema, path, ty == "integer"),
-            "boolean" => self.boolean(node, path),
-            _ => Some(node.to_json()),
-        }
+        ok
     }
 
-    fn type_error(&mut self, node: &Node, path: &str, expected: &str) {
-        let what = describe(path);
+    fn type_error(&mut self, node: &Node, expected: &str) {
+        let what = describe(&self.path());
         let (message, label) = if node.is_null() {
             (
                 format!("{what} has no value"),
@@ -398,124 +749,91 @@ impl<'a> Checker<'a> {
         };
         let quoted_number = matches!(&node.kind, NodeKind::Scalar { value, style: Style::Quoted }
             if yaml::parse_float(value).is_some() || yaml::parse_bool(value).is_some());
-        let d = self.error("type", node.span, path, message);
+        let d = self.error("type", node.span, message);
         d.label = Some(label);
         if quoted_number && expected != "a string" {
             d.help = Some("remove the quotes: quoted values are always strings".into());
         }
     }
 
-    fn object(
-        &mut self,
-        node: &Node,
-        schema: &'a Value,
-        path: &mut String,
-        key: Option<Span>,
-    ) -> Option<Value> {
-        let empty = Vec::new();
-        let entries = match &node.kind {
+    fn object(&mut self, node: &'t Node, o: &'s Object, key: Option<Span>) -> bool {
+        let entries: &'t [yaml::Entry] = match &node.kind {
             NodeKind::Map(entries) => entries,
             // An empty value where a map is expected means "all defaults".
-            _ if node.is_null() => &empty,
+            _ if node.is_null() => &[],
             _ => {
-                self.type_error(node, path, "a map");
-                return None;
+                self.type_error(node, "a map");
+                return false;
             }
         };
-        let props = schema.get("properties").and_then(Value::as_object);
-        let additional = schema.get("additionalProperties");
-        let names_schema = schema.get("propertyNames");
-        let mut out = Map::new();
-        let mut ok = true;
         for e in entries {
-            let saved = path.len();
-            push_key(path, &e.key);
-            if let Some(ns) = names_schema {
-                self.property_name(&e.key, e.key_span, ns, path);
+            self.path.push(Seg::Key(&e.key));
+            if let Some(ns) = &o.names {
+                self.property_name(&e.key, e.key_span, ns);
             }
-            let prop_schema = props.and_then(|p| p.get(&e.key));
-            let result = match (prop_schema, additional) {
-                (Some(ps), _) => {
+            match (o.prop(&e.key), &o.additional) {
+                (Some(p), _) => {
                     // An empty optional field is the same as leaving it out.
-                    let required = is_required(schema, &e.key);
-                    if e.value.is_null() && !required && !allows_null(self.resolve(ps)) {
-                        path.truncate(saved);
-                        continue;
+                    if !(e.value.is_null() && !p.required && p.skip_null) {
+                        self.node(&e.value, p.schema, Some(e.key_span));
                     }
-                    self.node(&e.value, ps, path, Some(e.key_span))
                 }
-                (None, Some(Value::Bool(false))) => {
-                    self.unknown_field(e, props, entries, &path[..saved], path);
-                    None
+                (None, Additional::Forbidden) => self.unknown_field(e, o, entries),
+                (None, Additional::Schema(ads)) => {
+                    self.node(&e.value, *ads, Some(e.key_span));
                 }
-                (None, Some(ads)) => self.node(&e.value, ads, path, Some(e.key_span)),
-                (None, None) => Some(e.value.to_json()),
-            };
-            match result {
-                Some(v) => {
-                    out.insert(e.key.clone(), v);
-                }
-                None => ok = false,
+                (None, Additional::Absent) => {}
             }
-            path.truncate(saved);
+            self.path.pop();
         }
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            for r in required.iter().filter_map(Value::as_str) {
-                if !entries.iter().any(|e| e.key == r) {
-                    let span = key.unwrap_or(node.span);
-                    // The root has no key: point at the start of the file.
-                    let span = if path.is_empty() {
-                        Span {
-                            start: 0,
-                            end: 0,
-                            line: 1,
-                            col: 1,
-                        }
-                    } else {
-                        span
-                    };
-                    let what = describe_container(path);
-                    let what = if path.is_empty() {
-                        "the stack file".to_string()
-                    } else {
-                        what
-                    };
-                    let example = example_for(r);
-                    let d = Diagnostic::error(
-                        "missing-field",
-                        self.file,
-                        format!("{what} is missing the required field `{r}`"),
-                    )
-                    .at(Some(span))
-                    .path(path.clone())
-                    .label(format!("add `{r}` here"))
-                    .help(example);
-                    self.diags.push(d);
-                    ok = false;
-                }
+        for r in &o.required {
+            if !entries.iter().any(|e| e.key == *r) {
+                let path = self.path();
+                let span = key.unwrap_or(node.span);
+                // The root has no key: point at the start of the file.
+                let span = if path.is_empty() {
+                    Span {
+                        start: 0,
+                        end: 0,
+                        line: 1,
+                        col: 1,
+                    }
+                } else {
+                    span
+                };
+                let what = if path.is_empty() {
+                    "the stack file".to_string()
+                } else {
+                    describe_container(&path)
+                };
+                let example = example_for(r);
+                let d = Diagnostic::error(
+                    "missing-field",
+                    self.file,
+                    format!("{what} is missing the required field `{r}`"),
+                )
+                .at(Some(span))
+                .path(path)
+                .label(format!("add `{r}` here"))
+                .help(example);
+                self.diags.push(d);
             }
         }
-        // Partial objects are still returned so that the rest of the file can be checked;
+        // Partial objects are still usable so that the rest of the file can be checked;
         // serde refuses them later where a required field is missing.
-        let _ = ok;
-        Some(Value::Object(out))
+        true
     }
 
-    fn property_name(&mut self, key: &str, span: Span, schema: &'a Value, path: &str) {
-        let Some(pattern) = schema.get("pattern").and_then(Value::as_str) else {
-            return;
-        };
-        let too_long = schema
-            .get("maxLength")
-            .and_then(Value::as_u64)
-            .is_some_and(|m| key.chars().count() as u64 > m);
-        if self.matches(pattern, key) && !too_long {
+    fn property_name(&mut self, key: &str, span: Span, ns: &PropertyNames) {
+        let too_long = ns.max_len.is_some_and(|m| key.chars().count() as u64 > m);
+        if ns.pattern.is_match(key) && !too_long {
             return;
         }
-        let kind = kind_of_section(&split_path(path).0).unwrap_or("resource");
-        let help = schema
-            .get("patternErrorMessage")
-            .and_then(Value::as_str)
+        let path = self.path();
+        let kind = kind_of_section(&split_path(&path).0).unwrap_or("resource");
+        let help = ns
+            .message
+            .as_deref()
             .unwrap_or("use letters, digits, `-` and `_`");
         let d = Diagnostic::error(
             "invalid-id",
@@ -529,17 +847,8 @@ impl<'a> Checker<'a> {
         self.diags.push(d);
     }
 
-    fn unknown_field(
-        &mut self,
-        e: &yaml::Entry,
-        props: Option<&Map<String, Value>>,
-        siblings: &[yaml::Entry],
-        container: &str,
-        path: &str,
-    ) {
-        let known: Vec<&str> = props
-            .map(|p| p.keys().map(String::as_str).collect())
-            .unwrap_or_default();
+    fn unknown_field(&mut self, e: &yaml::Entry, o: &Object, siblings: &[yaml::Entry]) {
+        let known: Vec<&str> = o.props.iter().map(|p| p.name.as_str()).collect();
         // Suggest only fields not already present.
         let free: Vec<&str> = known
             .iter()
@@ -552,17 +861,18 @@ impl<'a> Checker<'a> {
             None => "unknown field".to_string(),
         };
         let names: Vec<String> = known.iter().map(|s| s.to_string()).collect();
+        let container = render_path(&self.path[..self.path.len().saturating_sub(1)]);
         let d = Diagnostic::error(
             "unknown-field",
             self.file,
             format!(
                 "unknown field `{}` in {}",
                 e.key,
-                describe_container(container)
+                describe_container(&container)
             ),
         )
         .at(Some(e.key_span))
-        .path(path)
+        .path(self.path())
         .label(label)
         .help(format!("the fields here are {}", list_values(&names)));
         self.diags.push(d);
@@ -570,69 +880,61 @@ impl<'a> Checker<'a> {
 
     fn union(
         &mut self,
-        node: &Node,
-        branches: &'a [Value],
-        path: &mut String,
+        node: &'t Node,
+        null_ok: bool,
+        real: &'s [SchemaId],
+        combined: Option<&'s [String]>,
         key: Option<Span>,
-    ) -> Option<Value> {
-        let resolved: Vec<&'a Value> = branches.iter().map(|b| self.resolve(b)).collect();
-        let null_ok = resolved.iter().any(|b| allows_null(b));
+    ) -> bool {
         if node.is_null() && null_ok {
-            return Some(Value::Null);
+            return true;
         }
-        let real: Vec<&'a Value> = resolved
-            .into_iter()
-            .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
-            .collect();
         // All branches are single values (documented enum variants): one combined enum.
-        if !real.is_empty() && real.iter().all(|b| enum_values(b).is_some()) {
-            let all: Vec<String> = real
-                .iter()
-                .flat_map(|b| enum_values(b).unwrap_or_default())
-                .collect();
-            return self.enumerated(node, &all, path);
+        if let Some(all) = combined {
+            return self.enumerated(node, all);
         }
-        if real.len() == 1 {
-            return self.node(node, real[0], path, key);
+        if let [only] = real {
+            return self.node(node, *only, key);
         }
-        // Pick the branch whose shape matches the node, e.g. a string or a list of strings.
-        let want = match &node.kind {
-            NodeKind::Map(_) => "object",
-            NodeKind::Seq(_) => "array",
-            NodeKind::Scalar { .. } => "scalar",
-        };
-        let pick = real.iter().find(|b| {
-            let t = branch_type(b);
-            t == want || (want == "scalar" && !matches!(t, "object" | "array"))
-        });
-        match pick {
-            Some(b) => self.node(node, b, path, key),
+        match pick_branch(self.schema, real, node) {
+            Some(b) => self.node(node, b, key),
             None => {
-                let kinds: Vec<&str> = real.iter().map(|b| type_words(branch_type(b))).collect();
-                self.type_error(node, path, &kinds.join(" or "));
-                None
+                let kinds: Vec<&str> = real
+                    .iter()
+                    .map(|b| type_words(&self.schema.get(*b).branch_type))
+                    .collect();
+                self.type_error(node, &kinds.join(" or "));
+                false
             }
         }
     }
 
-    fn scalar_text<'n>(&mut self, node: &'n Node, path: &str, expected: &str) -> Option<&'n str> {
+    fn scalar_text(
+        &mut self,
+        node: &'t Node,
+        expected: impl FnOnce() -> String,
+    ) -> Option<&'t str> {
         match &node.kind {
             NodeKind::Scalar { value, style } if *style == Style::Quoted || !node.is_null() => {
                 Some(value.as_str())
             }
             _ => {
-                self.type_error(node, path, expected);
+                self.type_error(node, &expected());
                 None
             }
         }
     }
 
-    fn enumerated(&mut self, node: &Node, allowed: &[String], path: &str) -> Option<Value> {
-        let text = self.scalar_text(node, path, &format!("one of {}", list_values(allowed)))?;
+    fn enumerated(&mut self, node: &'t Node, allowed: &[String]) -> bool {
+        let Some(text) = self.scalar_text(node, || format!("one of {}", list_values(allowed)))
+        else {
+            return false;
+        };
         if allowed.iter().any(|a| a == text) {
-            return Some(Value::String(text.to_string()));
+            return true;
         }
-        let what = describe(path);
+        let path = self.path();
+        let what = describe(&path);
         let suggestion = did_you_mean(text, allowed.iter().map(String::as_str));
         let label = match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
@@ -652,60 +954,76 @@ impl<'a> Checker<'a> {
         .label(label)
         .help(help);
         self.diags.push(d);
-        None
+        false
     }
 
-    fn string(&mut self, node: &Node, schema: &Value, path: &str) -> Option<Value> {
-        let text = self.scalar_text(node, path, "a string")?;
-        let len = text.chars().count() as u64;
-        // `what` is described only where a finding is reported: most nodes are fine.
-        if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
+    fn string(
+        &mut self,
+        node: &'t Node,
+        min: Option<u64>,
+        max: Option<u64>,
+        pattern: Option<&Pattern>,
+        message: Option<&str>,
+    ) -> bool {
+        let Some(text) = self.scalar_text(node, || "a string".into()) else {
+            return false;
+        };
+        // Counting characters is needed only for length limits.
+        let len = if min.is_some() || max.is_some() {
+            text.chars().count() as u64
+        } else {
+            0
+        };
+        if let Some(min) = min
             && len < min
         {
+            let what = describe(&self.path());
             let msg = if min == 1 {
-                let what = describe(path);
                 format!("{what} must not be empty")
             } else {
-                let what = describe(path);
                 format!("{what} is too short: {len} characters, at least {min} required")
             };
-            self.error("length", node.span, path, msg);
-            return None;
+            self.error("length", node.span, msg);
+            return false;
         }
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+        if let Some(max) = max
             && len > max
         {
-            let what = describe(path);
+            let what = describe(&self.path());
             self.error(
                 "length",
                 node.span,
-                path,
                 format!("{what} is too long: {len} characters, at most {max} allowed"),
             );
-            return None;
+            return false;
         }
-        if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
-            && !self.matches(pattern, text)
+        if let Some(pattern) = pattern
+            && !pattern.is_match(text)
         {
-            let custom = schema.get("patternErrorMessage").and_then(Value::as_str);
-            let what = describe(path);
-            let msg = match custom {
+            let what = describe(&self.path());
+            let msg = match message {
                 Some(m) => format!("{what} {m}"),
                 None => format!("{what} does not have the expected form"),
             };
-            let help = match custom {
+            let help = match message {
                 Some(_) => None,
-                None => Some(format!("it must match the pattern `{pattern}`")),
+                None => Some(format!("it must match the pattern `{}`", pattern.source)),
             };
-            let d = self.error("pattern", node.span, path, msg);
+            let d = self.error("pattern", node.span, msg);
             d.label = Some(format!("found `{}`", shorten(text)));
             d.help = help;
-            return None;
+            return false;
         }
-        Some(Value::String(text.to_string()))
+        true
     }
 
-    fn number(&mut self, node: &Node, schema: &Value, path: &str, integer: bool) -> Option<Value> {
+    fn number(
+        &mut self,
+        node: &'t Node,
+        integer: bool,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> bool {
         let expected = if integer {
             "a whole number"
         } else {
@@ -722,86 +1040,69 @@ impl<'a> Checker<'a> {
                 match v {
                     Some(v) => (v, value.as_str()),
                     None => {
-                        self.type_error(node, path, expected);
-                        return None;
+                        self.type_error(node, expected);
+                        return false;
                     }
                 }
             }
             _ => {
-                self.type_error(node, path, expected);
-                return None;
+                self.type_error(node, expected);
+                return false;
             }
         };
-        // `what` is described only where a finding is reported: most nodes are fine.
         if !value.is_finite() {
-            let what = describe(path);
-            self.error(
-                "type",
-                node.span,
-                path,
-                format!("{what} must be a finite number"),
-            )
-            .label = Some(format!("found `{text}`"));
-            return None;
+            let what = describe(&self.path());
+            self.error("type", node.span, format!("{what} must be a finite number"))
+                .label = Some(format!("found `{text}`"));
+            return false;
         }
         if integer && (value.fract() != 0.0 || yaml::parse_int(text).is_none()) {
-            let what = describe(path);
-            self.error(
-                "type",
-                node.span,
-                path,
-                format!("{what} must be a whole number"),
-            )
-            .label = Some(format!("found `{text}`"));
-            return None;
+            let what = describe(&self.path());
+            self.error("type", node.span, format!("{what} must be a whole number"))
+                .label = Some(format!("found `{text}`"));
+            return false;
         }
-        let min = schema.get("minimum").and_then(Value::as_f64);
-        let max = schema.get("maximum").and_then(Value::as_f64);
-        let range = match (min, max) {
-            (Some(a), Some(b)) => format!("{} to {}", fmt_num(a), fmt_num(b)),
-            (Some(a), None) => format!("at least {}", fmt_num(a)),
-            (None, Some(b)) => format!("at most {}", fmt_num(b)),
-            (None, None) => String::new(),
-        };
         if min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m) {
-            let what = describe(path);
+            let range = match (min, max) {
+                (Some(a), Some(b)) => format!("{} to {}", fmt_num(a), fmt_num(b)),
+                (Some(a), None) => format!("at least {}", fmt_num(a)),
+                (None, Some(b)) => format!("at most {}", fmt_num(b)),
+                (None, None) => String::new(),
+            };
+            let what = describe(&self.path());
             self.error(
                 "range",
                 node.span,
-                path,
                 format!("{what} is out of range: it must be {range}"),
             )
             .label = Some(format!("found {text}"));
-            return None;
+            return false;
         }
+        // The value serde sees: whole numbers as integers (which must fit), else a float.
         if integer {
-            yaml::parse_int(text).map(Value::from)
+            yaml::parse_int(text).is_some()
         } else {
-            match yaml::parse_int(text) {
-                Some(i) => Some(Value::from(i)),
-                None => serde_json::Number::from_f64(value).map(Value::Number),
-            }
+            yaml::parse_int(text).is_some() || serde_json::Number::from_f64(value).is_some()
         }
     }
 
-    fn boolean(&mut self, node: &Node, path: &str) -> Option<Value> {
+    fn boolean(&mut self, node: &'t Node) -> bool {
         if let NodeKind::Scalar {
             value,
             style: Style::Plain,
         } = &node.kind
         {
-            if let Some(b) = yaml::parse_bool(value) {
-                return Some(Value::Bool(b));
+            if yaml::parse_bool(value).is_some() {
+                return true;
             }
             if matches!(
                 value.to_ascii_lowercase().as_str(),
                 "yes" | "no" | "on" | "off" | "y" | "n"
             ) {
-                let what = describe(path);
+                let what = describe(&self.path());
                 let d = self.error(
                     "type",
                     node.span,
-                    path,
                     format!("{what} must be `true` or `false`"),
                 );
                 d.label = Some(format!("found the string `{value}`"));
@@ -809,46 +1110,49 @@ impl<'a> Checker<'a> {
                     "YAML 1.2 reads `yes`/`no`/`on`/`off` as strings; write `true` or `false`"
                         .into(),
                 );
-                return None;
+                return false;
             }
         }
-        self.type_error(node, path, "`true` or `false`");
-        None
+        self.type_error(node, "`true` or `false`");
+        false
     }
 
-    fn array(&mut self, node: &Node, schema: &'a Value, path: &mut String) -> Option<Value> {
+    fn array(
+        &mut self,
+        node: &'t Node,
+        item_schema: SchemaId,
+        min: Option<u64>,
+        max: Option<u64>,
+    ) -> bool {
         let NodeKind::Seq(items) = &node.kind else {
             // A single value where a list is expected is a common slip; say so plainly.
-            self.type_error(node, path, "a list");
+            self.type_error(node, "a list");
             if !matches!(node.kind, NodeKind::Map(_)) && !node.is_null() {
                 let last = self.diags.len() - 1;
                 self.diags[last].help = Some("write a list, e.g. `[value]`".into());
             }
-            return None;
+            return false;
         };
-        // `what` is described only where a finding is reported: most nodes are fine.
         let n = items.len() as u64;
-        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+        if let Some(min) = min
             && n < min
         {
+            let what = describe(&self.path());
             let msg = if min == 1 {
-                let what = describe(path);
                 format!("{what} must not be empty")
             } else {
-                let what = describe(path);
                 format!("{what} needs at least {min} entries, found {n}")
             };
-            self.error("items", node.span, path, msg);
+            self.error("items", node.span, msg);
         }
-        if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
+        if let Some(max) = max
             && n > max
         {
-            let what = describe(path);
+            let what = describe(&self.path());
             let span = items.get(max as usize).map(|i| i.span).unwrap_or(node.span);
             self.error(
                 "items",
                 span,
-                path,
                 format!(
                     "{what} has {n} entries, at most {max} {} allowed",
                     if max == 1 { "is" } else { "are" }
@@ -856,33 +1160,354 @@ impl<'a> Checker<'a> {
             )
             .label = Some("one too many from here".into());
         }
-        let item_schema = schema.get("items");
-        let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
-            let saved = path.len();
-            let _ = write!(path, "[{i}]");
-            let v = match item_schema {
-                Some(s) => self.node(item, s, path, None),
-                None => Some(item.to_json()),
-            };
-            match v {
-                Some(v) => out.push(v),
-                None => ok = false,
-            }
-            path.truncate(saved);
+            self.path.push(Seg::Index(i));
+            ok &= self.node(item, item_schema, None);
+            self.path.pop();
         }
-        if ok { Some(Value::Array(out)) } else { None }
+        ok
+    }
+}
+
+/// The union branch whose shape matches the node, e.g. a string or a list of strings.
+fn pick_branch(schema: &Schema, real: &[SchemaId], node: &Node) -> Option<SchemaId> {
+    let want = match &node.kind {
+        NodeKind::Map(_) => "object",
+        NodeKind::Seq(_) => "array",
+        NodeKind::Scalar { .. } => "scalar",
+    };
+    real.iter().copied().find(|b| {
+        let t = schema.get(*b).branch_type.as_str();
+        t == want || (want == "scalar" && !matches!(t, "object" | "array"))
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Deserializing the model straight from the checked tree, without building a JSON copy of
+// a 5 MB file first. Each node is read as the checker typed it: a plain `123` where the
+// schema wants a string is the string "123"; empty optional fields and nodes that failed
+// their check are left out.
+
+/// A model type could not be built from a checked tree.
+#[derive(Debug)]
+pub struct DeError(String);
+
+impl std::fmt::Display for DeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl serde::de::Error for DeError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        DeError(msg.to_string())
+    }
+}
+
+impl Checked {
+    /// Build `T` from `node`, checked against schema node `id`.
+    pub fn deserialize<'t, T: Deserialize<'t>>(
+        &self,
+        schema: &Schema,
+        node: &'t Node,
+        id: SchemaId,
+    ) -> Result<T, DeError> {
+        T::deserialize(TreeDe {
+            node,
+            id,
+            schema,
+            invalid: &self.invalid,
+        })
     }
 
-    fn matches(&mut self, pattern: &str, text: &str) -> bool {
-        if !self.regexes.contains_key(pattern) {
-            self.regexes
-                .insert(pattern.to_string(), Regex::new(pattern).ok());
+    /// The entries of a map node that make it into the model, each with its schema; empty
+    /// unless the node is read as a map.
+    pub fn fields<'t>(
+        &self,
+        schema: &Schema,
+        node: &'t Node,
+        id: SchemaId,
+    ) -> Vec<(&'t str, &'t Node, SchemaId)> {
+        let NodeKind::Map(entries) = &node.kind else {
+            return Vec::new();
+        };
+        match &schema.get(id).kind {
+            SchemaKind::Typed {
+                ty: Type::Object(o),
+                ..
+            } => entries
+                .iter()
+                .filter(|e| !self.invalid.contains(&(&e.value as *const Node as usize)))
+                .filter_map(|e| o.entry_schema(e).map(|s| (e.key.as_str(), &e.value, s)))
+                .collect(),
+            SchemaKind::Any
+            | SchemaKind::Typed {
+                ty: Type::Other, ..
+            } => entries
+                .iter()
+                .map(|e| (e.key.as_str(), &e.value, ANY))
+                .collect(),
+            _ => Vec::new(),
         }
-        let re = &self.regexes[pattern];
-        // A pattern the regex crate cannot compile is our bug; do not blame the user.
-        re.as_ref().is_none_or(|r| r.is_match(text))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct TreeDe<'t, 's> {
+    node: &'t Node,
+    id: SchemaId,
+    schema: &'s Schema,
+    invalid: &'s HashSet<usize>,
+}
+
+impl<'t, 's> TreeDe<'t, 's> {
+    fn at(self, node: &'t Node, id: SchemaId) -> Self {
+        TreeDe { node, id, ..self }
+    }
+
+    /// Whether the checker reads this node as null.
+    fn is_null(&self) -> bool {
+        if !self.node.is_null() {
+            return false;
+        }
+        match &self.schema.get(self.id).kind {
+            SchemaKind::Any => true,
+            SchemaKind::Union { null_ok, real, .. } => {
+                *null_ok || matches!(real.as_slice(), [only] if self.at(self.node, *only).is_null())
+            }
+            SchemaKind::Typed { null_ok, ty } => *null_ok || matches!(ty, Type::Other),
+            SchemaKind::Never | SchemaKind::Enum(_) => false,
+        }
+    }
+
+    fn text(&self) -> &'t str {
+        match &self.node.kind {
+            NodeKind::Scalar { value, .. } => value,
+            _ => "",
+        }
+    }
+
+    /// A node read by YAML core-schema rules (a schema that says nothing).
+    fn any<V: Visitor<'t>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            NodeKind::Map(entries) => visitor.visit_map(MapDe {
+                de: self,
+                entries: entries.iter(),
+                object: None,
+                value: None,
+            }),
+            NodeKind::Seq(items) => visitor.visit_seq(SeqDe {
+                de: self,
+                items: items.iter(),
+                item: ANY,
+            }),
+            NodeKind::Scalar {
+                value,
+                style: Style::Quoted,
+            } => visitor.visit_borrowed_str(value),
+            NodeKind::Scalar { value, .. } => {
+                if yaml::is_null_text(value) {
+                    visitor.visit_unit()
+                } else if let Some(b) = yaml::parse_bool(value) {
+                    visitor.visit_bool(b)
+                } else if let Some(i) = yaml::parse_int(value) {
+                    visitor.visit_i64(i)
+                } else if let Some(f) = yaml::parse_float(value).filter(|f| f.is_finite()) {
+                    visitor.visit_f64(f)
+                } else {
+                    visitor.visit_borrowed_str(value)
+                }
+            }
+        }
+    }
+}
+
+impl<'t, 's> serde::Deserializer<'t> for TreeDe<'t, 's> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'t>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let schema: &'s Schema = self.schema;
+        match &schema.get(self.id).kind {
+            SchemaKind::Any => self.any(visitor),
+            SchemaKind::Never => Err(DeError("a value that no schema accepts".into())),
+            SchemaKind::Union {
+                null_ok,
+                real,
+                combined,
+            } => {
+                if *null_ok && self.node.is_null() {
+                    visitor.visit_unit()
+                } else if combined.is_some() {
+                    visitor.visit_borrowed_str(self.text())
+                } else if let [only] = real.as_slice() {
+                    self.at(self.node, *only).deserialize_any(visitor)
+                } else {
+                    match pick_branch(schema, real, self.node) {
+                        Some(b) => self.at(self.node, b).deserialize_any(visitor),
+                        None => Err(DeError(format!("unexpected {}", self.node.describe()))),
+                    }
+                }
+            }
+            SchemaKind::Enum(_) => visitor.visit_borrowed_str(self.text()),
+            SchemaKind::Typed { null_ok: true, .. } if self.node.is_null() => visitor.visit_unit(),
+            SchemaKind::Typed { ty, .. } => match ty {
+                Type::Object(o) => {
+                    let entries: &'t [yaml::Entry] = match &self.node.kind {
+                        NodeKind::Map(entries) => entries,
+                        _ => &[],
+                    };
+                    visitor.visit_map(MapDe {
+                        de: self,
+                        entries: entries.iter(),
+                        object: Some(o),
+                        value: None,
+                    })
+                }
+                Type::Array { items, .. } => match &self.node.kind {
+                    NodeKind::Seq(nodes) => visitor.visit_seq(SeqDe {
+                        de: self,
+                        items: nodes.iter(),
+                        item: *items,
+                    }),
+                    _ => Err(DeError(format!(
+                        "invalid type: {}, expected a list",
+                        self.node.describe()
+                    ))),
+                },
+                Type::String { .. } => visitor.visit_borrowed_str(self.text()),
+                Type::Number { .. } => {
+                    let text = self.text();
+                    match yaml::parse_int(text) {
+                        Some(i) => visitor.visit_i64(i),
+                        None => visitor.visit_f64(yaml::parse_float(text).unwrap_or(f64::NAN)),
+                    }
+                }
+                Type::Boolean => visitor.visit_bool(yaml::parse_bool(self.text()).unwrap_or(false)),
+                Type::Other => self.any(visitor),
+            },
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'t>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.is_null() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'t>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match &self.node.kind {
+            NodeKind::Scalar { value, .. } if !self.is_null() => {
+                visitor.visit_enum(BorrowedStrDeserializer::<DeError>::new(value))
+            }
+            _ => Err(DeError(format!(
+                "invalid type: {}, expected an enum variant",
+                self.node.describe()
+            ))),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'t>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'t>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        <W: Visitor<'t>>
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+    }
+}
+
+struct MapDe<'t, 's> {
+    de: TreeDe<'t, 's>,
+    entries: std::slice::Iter<'t, yaml::Entry>,
+    /// The object schema; `None` reads every entry as written.
+    object: Option<&'s Object>,
+    value: Option<(&'t Node, SchemaId)>,
+}
+
+impl<'t, 's> MapAccess<'t> for MapDe<'t, 's> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'t>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        for e in self.entries.by_ref() {
+            let schema = match self.object {
+                None => ANY,
+                Some(o) => {
+                    if self
+                        .de
+                        .invalid
+                        .contains(&(&e.value as *const Node as usize))
+                    {
+                        continue;
+                    }
+                    match o.entry_schema(e) {
+                        Some(s) => s,
+                        None => continue,
+                    }
+                }
+            };
+            self.value = Some((&e.value, schema));
+            return seed
+                .deserialize(BorrowedStrDeserializer::<DeError>::new(&e.key))
+                .map(Some);
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'t>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        match self.value.take() {
+            Some((node, id)) => seed.deserialize(self.de.at(node, id)),
+            None => Err(DeError("a map value without a key".into())),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+struct SeqDe<'t, 's> {
+    de: TreeDe<'t, 's>,
+    items: std::slice::Iter<'t, Node>,
+    item: SchemaId,
+}
+
+impl<'t, 's> SeqAccess<'t> for SeqDe<'t, 's> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'t>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        match self.items.next() {
+            Some(n) => seed.deserialize(self.de.at(n, self.item)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
     }
 }
 
@@ -929,13 +1554,6 @@ fn allows_null(schema: &Value) -> bool {
                     .any(|b| b.get("type").and_then(Value::as_str) == Some("null"))
             }),
     }
-}
-
-fn is_required(schema: &Value, key: &str) -> bool {
-    schema
-        .get("required")
-        .and_then(Value::as_array)
-        .is_some_and(|r| r.iter().any(|v| v == key))
 }
 
 fn branch_type(schema: &Value) -> &str {

@@ -8,13 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use super::check::{self, SpanMap};
+use super::check::{self, Checked, Schema, SchemaId, SpanMap};
 use super::diagnostics::{Diagnostic, Diagnostics, Span};
 use super::model::StackFile;
-use super::schema::stack_schema;
 use super::validate;
 use super::yaml::{self, NodeKind};
 
@@ -192,17 +189,16 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
         return fail(diags, d);
     }
 
-    let schema = stack_schema();
-    let checked = check::check(name, &root, &schema);
-    for d in checked.diagnostics {
+    let schema = Schema::stack();
+    let mut checked = check::check(name, &root, schema);
+    for d in std::mem::take(&mut checked.diagnostics) {
         diags.push(d);
     }
     let declared = declared_ids(&root);
-    let spans = SpanMap::new(root);
     let structure_ok = !diags.has_errors();
+    // Built straight from the tree: a 5 MB file must not be copied into JSON first.
     let model = if structure_ok {
-        // Deserialize from a borrowed value: a 5 MB file must not be copied again.
-        match StackFile::deserialize(&checked.value) {
+        match checked.deserialize::<StackFile>(schema, &root, schema.root()) {
             Ok(m) => Some(m),
             Err(e) => {
                 // The checker and serde disagree: our bug, but say what serde said.
@@ -221,11 +217,12 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
     let partial = match &model {
         Some(m) => m,
         None => {
-            partial_owned = partial_model(&checked.value);
+            partial_owned = partial_model(&checked, schema, &root);
             &partial_owned
         }
     };
-    drop(checked.value);
+    drop(checked);
+    let spans = SpanMap::new(root);
     let ctx = validate::Context {
         file: name,
         spans: &spans,
@@ -269,32 +266,48 @@ fn declared_ids(root: &yaml::Node) -> DeclaredIds {
     out
 }
 
-/// Best-effort model from a value with errors: each resource that deserializes on its own
+/// Best-effort model from a tree with errors: each resource that deserializes on its own
 /// is kept, so semantic checks still run on everything that is well-formed.
-fn partial_model(value: &Value) -> StackFile {
-    fn field<T: DeserializeOwned + Default>(v: &Value, key: &str) -> T {
-        v.get(key)
-            .and_then(|x| T::deserialize(x).ok())
+fn partial_model(checked: &Checked, schema: &Schema, root: &yaml::Node) -> StackFile {
+    let top = checked.fields(schema, root, schema.root());
+    let get = |key: &str| top.iter().find(|(k, _, _)| *k == key);
+    let field =
+        |key: &str| -> Option<(&yaml::Node, SchemaId)> { get(key).map(|(_, n, s)| (*n, *s)) };
+    fn one<'t, T: Deserialize<'t> + Default>(
+        checked: &Checked,
+        schema: &Schema,
+        at: Option<(&'t yaml::Node, SchemaId)>,
+    ) -> T {
+        at.and_then(|(n, s)| checked.deserialize(schema, n, s).ok())
             .unwrap_or_default()
     }
-    fn section<T: DeserializeOwned>(v: &Value, key: &str) -> BTreeMap<String, T> {
-        v.get(key)
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, x)| T::deserialize(x).ok().map(|t| (k.clone(), t)))
-                    .collect()
+    fn section<'t, T: Deserialize<'t>>(
+        checked: &Checked,
+        schema: &Schema,
+        at: Option<(&'t yaml::Node, SchemaId)>,
+    ) -> BTreeMap<String, T> {
+        let Some((node, id)) = at else {
+            return BTreeMap::new();
+        };
+        checked
+            .fields(schema, node, id)
+            .into_iter()
+            .filter_map(|(k, n, s)| {
+                checked
+                    .deserialize(schema, n, s)
+                    .ok()
+                    .map(|t| (k.to_string(), t))
             })
-            .unwrap_or_default()
+            .collect()
     }
     StackFile {
-        stack: field(value, "stack"),
-        region: field(value, "region"),
-        account: field(value, "account"),
-        tags: field(value, "tags"),
-        stages: section(value, "stages"),
-        policies: section(value, "policies"),
-        alarms: section(value, "alarms"),
-        budgets: section(value, "budgets"),
+        stack: one(checked, schema, field("stack")),
+        region: one(checked, schema, field("region")),
+        account: one(checked, schema, field("account")),
+        tags: one(checked, schema, field("tags")),
+        stages: section(checked, schema, field("stages")),
+        policies: section(checked, schema, field("policies")),
+        alarms: section(checked, schema, field("alarms")),
+        budgets: section(checked, schema, field("budgets")),
     }
 }
