@@ -82,7 +82,7 @@ fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
     } else {
         paths.to_vec()
     };
-    let files = expand_paths(&paths)?;
+    let files = super::validate::stack_files(&paths)?;
     if files.is_empty() {
         bail!(
             "no stack files (*.yaml, *.yml) found in {}",
@@ -413,28 +413,6 @@ async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyh
     };
     session.close().await?;
     Ok(code)
-}
-
-/// Files named by `paths`: files as given, directories expanded to their `*.yaml` /
-/// `*.yml` files, sorted.
-fn expand_paths(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("cannot read directory {}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else if p.exists() {
-            out.push(p.clone());
-        } else {
-            bail!("{}: no such file or directory", p.display());
-        }
-    }
-    Ok(out)
 }
 
 /// Load and validate one stack file: the model, or the rendered findings
