@@ -70,7 +70,7 @@ impl SpanMap {
         let mut node: &Node = root;
         let mut spans = NodeSpans {
             key: None,
-            value: root.span,
+            value: root.span(),
         };
         for seg in split_segments(path) {
             let index = seg
@@ -84,14 +84,17 @@ impl SpanMap {
                     entries
                         .iter()
                         .find(|e| e.key == key)
-                        .map(|e| (Some(e.key_span), &e.value))
+                        .map(|e| (Some(e.key_span()), &e.value))
                 }
                 _ => None,
             };
             match next {
                 Some((key, n)) => {
                     node = n;
-                    spans = NodeSpans { key, value: n.span };
+                    spans = NodeSpans {
+                        key,
+                        value: n.span(),
+                    };
                 }
                 None => return (Some(spans), false),
             }
@@ -749,7 +752,7 @@ impl<'s, 't> Checker<'s, 't> {
         };
         let quoted_number = matches!(&node.kind, NodeKind::Scalar { value, style: Style::Quoted }
             if yaml::parse_float(value).is_some() || yaml::parse_bool(value).is_some());
-        let d = self.error("type", node.span, message);
+        let d = self.error("type", node.span(), message);
         d.label = Some(label);
         if quoted_number && expected != "a string" {
             d.help = Some("remove the quotes: quoted values are always strings".into());
@@ -769,18 +772,18 @@ impl<'s, 't> Checker<'s, 't> {
         for e in entries {
             self.path.push(Seg::Key(&e.key));
             if let Some(ns) = &o.names {
-                self.property_name(&e.key, e.key_span, ns);
+                self.property_name(&e.key, e.key_span(), ns);
             }
             match (o.prop(&e.key), &o.additional) {
                 (Some(p), _) => {
                     // An empty optional field is the same as leaving it out.
                     if !(e.value.is_null() && !p.required && p.skip_null) {
-                        self.node(&e.value, p.schema, Some(e.key_span));
+                        self.node(&e.value, p.schema, Some(e.key_span()));
                     }
                 }
                 (None, Additional::Forbidden) => self.unknown_field(e, o, entries),
                 (None, Additional::Schema(ads)) => {
-                    self.node(&e.value, *ads, Some(e.key_span));
+                    self.node(&e.value, *ads, Some(e.key_span()));
                 }
                 (None, Additional::Absent) => {}
             }
@@ -789,7 +792,7 @@ impl<'s, 't> Checker<'s, 't> {
         for r in &o.required {
             if !entries.iter().any(|e| e.key == *r) {
                 let path = self.path();
-                let span = key.unwrap_or(node.span);
+                let span = key.unwrap_or(node.span());
                 // The root has no key: point at the start of the file.
                 let span = if path.is_empty() {
                     Span {
@@ -871,7 +874,7 @@ impl<'s, 't> Checker<'s, 't> {
                 describe_container(&container)
             ),
         )
-        .at(Some(e.key_span))
+        .at(Some(e.key_span()))
         .path(self.path())
         .label(label)
         .help(format!("the fields here are {}", list_values(&names)));
@@ -949,7 +952,7 @@ impl<'s, 't> Checker<'s, 't> {
             self.file,
             format!("unknown value `{text}` for {what}"),
         )
-        .at(Some(node.span))
+        .at(Some(node.span()))
         .path(path)
         .label(label)
         .help(help);
@@ -983,7 +986,7 @@ impl<'s, 't> Checker<'s, 't> {
             } else {
                 format!("{what} is too short: {len} characters, at least {min} required")
             };
-            self.error("length", node.span, msg);
+            self.error("length", node.span(), msg);
             return false;
         }
         if let Some(max) = max
@@ -992,7 +995,7 @@ impl<'s, 't> Checker<'s, 't> {
             let what = describe(&self.path());
             self.error(
                 "length",
-                node.span,
+                node.span(),
                 format!("{what} is too long: {len} characters, at most {max} allowed"),
             );
             return false;
@@ -1009,7 +1012,7 @@ impl<'s, 't> Checker<'s, 't> {
                 Some(_) => None,
                 None => Some(format!("it must match the pattern `{}`", pattern.source)),
             };
-            let d = self.error("pattern", node.span, msg);
+            let d = self.error("pattern", node.span(), msg);
             d.label = Some(format!("found `{}`", shorten(text)));
             d.help = help;
             return false;
@@ -1052,14 +1055,22 @@ impl<'s, 't> Checker<'s, 't> {
         };
         if !value.is_finite() {
             let what = describe(&self.path());
-            self.error("type", node.span, format!("{what} must be a finite number"))
-                .label = Some(format!("found `{text}`"));
+            self.error(
+                "type",
+                node.span(),
+                format!("{what} must be a finite number"),
+            )
+            .label = Some(format!("found `{text}`"));
             return false;
         }
         if integer && (value.fract() != 0.0 || yaml::parse_int(text).is_none()) {
             let what = describe(&self.path());
-            self.error("type", node.span, format!("{what} must be a whole number"))
-                .label = Some(format!("found `{text}`"));
+            self.error(
+                "type",
+                node.span(),
+                format!("{what} must be a whole number"),
+            )
+            .label = Some(format!("found `{text}`"));
             return false;
         }
         if min.is_some_and(|m| value < m) || max.is_some_and(|m| value > m) {
@@ -1072,7 +1083,7 @@ impl<'s, 't> Checker<'s, 't> {
             let what = describe(&self.path());
             self.error(
                 "range",
-                node.span,
+                node.span(),
                 format!("{what} is out of range: it must be {range}"),
             )
             .label = Some(format!("found {text}"));
@@ -1102,7 +1113,7 @@ impl<'s, 't> Checker<'s, 't> {
                 let what = describe(&self.path());
                 let d = self.error(
                     "type",
-                    node.span,
+                    node.span(),
                     format!("{what} must be `true` or `false`"),
                 );
                 d.label = Some(format!("found the string `{value}`"));
@@ -1143,13 +1154,16 @@ impl<'s, 't> Checker<'s, 't> {
             } else {
                 format!("{what} needs at least {min} entries, found {n}")
             };
-            self.error("items", node.span, msg);
+            self.error("items", node.span(), msg);
         }
         if let Some(max) = max
             && n > max
         {
             let what = describe(&self.path());
-            let span = items.get(max as usize).map(|i| i.span).unwrap_or(node.span);
+            let span = items
+                .get(max as usize)
+                .map(|i| i.span())
+                .unwrap_or(node.span());
             self.error(
                 "items",
                 span,

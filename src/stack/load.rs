@@ -184,7 +184,7 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
                 root.describe()
             ),
         )
-        .at(Some(root.span))
+        .at(Some(root.span()))
         .help("start with `stack: <name>` and `region: <region>`");
         return fail(diags, d);
     }

@@ -35,21 +35,71 @@ pub enum NodeKind {
     Map(Vec<Entry>),
 }
 
+/// A [`Span`] packed into 16 bytes: a tree holds hundreds of thousands of them, and files
+/// are far smaller than 4 GiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PackedSpan {
+    start: u32,
+    end: u32,
+    line: u32,
+    col: u32,
+}
+
+impl PackedSpan {
+    pub fn pack(s: Span) -> Self {
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        PackedSpan {
+            start: n(s.start),
+            end: n(s.end),
+            line: n(s.line),
+            col: n(s.col),
+        }
+    }
+
+    pub fn unpack(self) -> Span {
+        Span {
+            start: self.start as usize,
+            end: self.end as usize,
+            line: self.line as usize,
+            col: self.col as usize,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
-    pub span: Span,
+    span: PackedSpan,
 }
 
 /// A map entry; keys are always strings in a stack file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub key: String,
-    pub key_span: Span,
+    key_span: PackedSpan,
     pub value: Node,
 }
 
+impl Entry {
+    /// Where the key is written.
+    pub fn key_span(&self) -> Span {
+        self.key_span.unpack()
+    }
+}
+
 impl Node {
+    pub fn new(kind: NodeKind, span: Span) -> Self {
+        Node {
+            kind,
+            span: PackedSpan::pack(span),
+        }
+    }
+
+    /// Where the node is written.
+    pub fn span(&self) -> Span {
+        self.span.unpack()
+    }
+
     /// True for `~`, `null` and an empty value.
     pub fn is_null(&self) -> bool {
         matches!(&self.kind, NodeKind::Scalar { value, style: Style::Plain } if is_null_text(value))
@@ -260,24 +310,63 @@ fn collection_end(src: &str, start: usize, end_marker: usize) -> usize {
     end.min(start + first_line).max(start)
 }
 
+/// An open collection. Children wait in scratch stacks shared by all frames (`items` for
+/// lists, `entries` for maps) and move into a vector of exactly the right size when the
+/// collection ends: no growth slack and no reallocation per collection.
 enum Frame {
     Seq {
         span: Span,
         anchor: usize,
-        items: Vec<Node>,
+        /// Where this list's items start in the item stack.
+        start: usize,
     },
     Map {
         span: Span,
         anchor: usize,
-        entries: Vec<Entry>,
+        /// Where this map's entries start in the entry stack.
+        start: usize,
         key: Option<(String, Span)>,
         /// A key that is not a string (a list or map used as a key); its value is skipped.
         bad_key: bool,
-        /// Key → entry index, built only once a map is large (small maps scan linearly,
-        /// which avoids a hash map and a key copy per entry).
-        index: Option<HashMap<String, usize>>,
+        /// Key hash → entry index, built only once a map is large (small maps scan
+        /// linearly). Hashes only, so that no key is copied.
+        index: Option<HashMap<u64, usize, BuildKeyHasher>>,
     },
 }
+
+/// FNV-1a: keys are short, and a collision only costs a linear scan.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type BuildKeyHasher = std::hash::BuildHasherDefault<KeyHasher>;
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = KeyHasher::default();
+    h.write(key.as_bytes());
+    h.finish()
+}
+
+/// Maps from this size on get a hash index.
+const INDEX_FROM: usize = 16;
 
 /// Parse one YAML document into a node tree. `file` names the file in findings.
 /// Returns the tree (None for an empty document) and every finding; a fatal syntax error
@@ -287,6 +376,8 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
     let mut pos = Positions::new(src);
     let mut parser = Parser::new_from_str(src);
     let mut stack: Vec<Frame> = Vec::new();
+    let mut items: Vec<Node> = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut alias_nodes = 0usize;
     let mut root: Option<Node> = None;
@@ -357,7 +448,7 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 stack.push(Frame::Seq {
                     span: pos.span_at(&mark),
                     anchor,
-                    items: Vec::new(),
+                    start: items.len(),
                 });
                 continue;
             }
@@ -368,7 +459,7 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 stack.push(Frame::Map {
                     span: pos.span_at(&mark),
                     anchor,
-                    entries: Vec::new(),
+                    start: entries.len(),
                     key: None,
                     bad_key: false,
                     index: None,
@@ -379,18 +470,12 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 Some(Frame::Seq {
                     mut span,
                     anchor,
-                    mut items,
+                    start,
                 }) => {
-                    // Growth slack adds up over hundreds of thousands of nodes.
-                    items.shrink_to_fit();
+                    // An exact-size vector: growth slack adds up over many nodes.
+                    let children: Vec<Node> = items.drain(start..).collect();
                     span.end = collection_end(src, span.start, pos.byte_of(mark.index()));
-                    (
-                        Node {
-                            kind: NodeKind::Seq(items),
-                            span,
-                        },
-                        anchor,
-                    )
+                    (Node::new(NodeKind::Seq(children), span), anchor)
                 }
                 _ => continue,
             },
@@ -398,27 +483,21 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 Some(Frame::Map {
                     mut span,
                     anchor,
-                    mut entries,
+                    start,
                     ..
                 }) => {
-                    entries.shrink_to_fit();
+                    let children: Vec<Entry> = entries.drain(start..).collect();
                     // yaml-rust2 marks a block map at its first `:`; start at the first key.
-                    if let Some(first) = entries.first()
-                        && first.key_span.start < span.start
+                    if let Some(first) = children.first()
+                        && first.key_span().start < span.start
                     {
                         span = Span {
                             end: span.end,
-                            ..first.key_span
+                            ..first.key_span()
                         };
                     }
                     span.end = collection_end(src, span.start, pos.byte_of(mark.index()));
-                    (
-                        Node {
-                            kind: NodeKind::Map(entries),
-                            span,
-                        },
-                        anchor,
-                    )
+                    (Node::new(NodeKind::Map(children), span), anchor)
                 }
                 _ => continue,
             },
@@ -433,13 +512,7 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                 // yaml-rust2 reports an empty value as a plain `~`; keep its span empty so
                 // carets point at the key instead.
                 let style = if quoted { Style::Quoted } else { Style::Plain };
-                (
-                    Node {
-                        kind: NodeKind::Scalar { value, style },
-                        span,
-                    },
-                    anchor,
-                )
+                (Node::new(NodeKind::Scalar { value, style }, span), anchor)
             }
             Event::Alias(id) => {
                 let span = pos.span_at(&mark);
@@ -472,24 +545,13 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
         if anchor > 0 {
             anchors.insert(anchor, node.clone());
         }
-        // Field path of a duplicate key, computed before borrowing the parent mutably.
-        let dup_path = match stack.last() {
-            Some(Frame::Map {
-                key: Some((k, _)),
-                entries,
-                index,
-                ..
-            }) if find_key(entries, index, k).is_some() => {
-                Some(frames_path(&stack[..stack.len() - 1], k))
-            }
-            _ => None,
-        };
         // Attach the finished node to its parent, or make it the document root.
+        let depth = stack.len();
         match stack.last_mut() {
             None => root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Seq { .. }) => items.push(node),
             Some(Frame::Map {
-                entries,
+                start,
                 key,
                 bad_key,
                 index,
@@ -497,7 +559,7 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
             }) => match key.take() {
                 None if *bad_key => *bad_key = false,
                 None => match node.kind {
-                    NodeKind::Scalar { value, .. } => *key = Some((value, node.span)),
+                    NodeKind::Scalar { value, .. } => *key = Some((value, node.span.unpack())),
                     _ => {
                         diags.push(
                             Diagnostic::error(
@@ -505,16 +567,19 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                                 file,
                                 "map keys must be plain strings",
                             )
-                            .at(Some(one_char(node.span)))
+                            .at(Some(one_char(node.span.unpack())))
                             .label("this key is a list or a map"),
                         );
                         *bad_key = true;
                     }
                 },
                 Some((k, key_span)) => {
-                    if let Some(i) = find_key(entries, index, &k) {
-                        let first = entries[i].key_span;
-                        let path = dup_path.clone().unwrap_or_default();
+                    let start = *start;
+                    let mine = &entries[start..];
+                    let hash = index.as_ref().map(|_| key_hash(&k));
+                    if let Some(i) = find_key(mine, index.as_ref(), hash, &k) {
+                        let first = mine[i].key_span();
+                        let path = frames_path(&stack[..depth - 1], &items, &k);
                         diags.push(
                             Diagnostic::error(
                                 "duplicate-key",
@@ -528,22 +593,21 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
                             .help("YAML keys must be unique within a map; remove one of them"),
                         );
                     } else {
-                        if let Some(ix) = index {
-                            ix.insert(k.clone(), entries.len());
+                        let n = mine.len();
+                        if let (Some(ix), Some(h)) = (index.as_mut(), hash) {
+                            ix.entry(h).or_insert(n);
                         }
                         entries.push(Entry {
                             key: k,
-                            key_span,
+                            key_span: PackedSpan::pack(key_span),
                             value: node,
                         });
-                        if index.is_none() && entries.len() >= 16 {
-                            *index = Some(
-                                entries
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, e)| (e.key.clone(), i))
-                                    .collect(),
-                            );
+                        if index.is_none() && n + 1 >= INDEX_FROM {
+                            let mut ix = HashMap::with_hasher(BuildKeyHasher::default());
+                            for (i, e) in entries[start..].iter().enumerate() {
+                                ix.entry(key_hash(&e.key)).or_insert(i);
+                            }
+                            *index = Some(ix);
                         }
                     }
                 }
@@ -553,19 +617,41 @@ pub fn parse(file: &str, src: &str) -> (Option<Node>, Vec<Diagnostic>) {
     (root, diags)
 }
 
-fn find_key(entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
-    match index {
-        Some(ix) => ix.get(key).copied(),
-        None => entries.iter().position(|e| e.key == key),
+/// Index of `key` among a map's entries.
+fn find_key(
+    entries: &[Entry],
+    index: Option<&HashMap<u64, usize, BuildKeyHasher>>,
+    hash: Option<u64>,
+    key: &str,
+) -> Option<usize> {
+    let scan = || entries.iter().position(|e| e.key == key);
+    match (index, hash) {
+        (Some(ix), Some(h)) => match ix.get(&h) {
+            None => None,
+            Some(i) if entries[*i].key == key => Some(*i),
+            // Another key with the same hash.
+            Some(_) => scan(),
+        },
+        _ => scan(),
     }
 }
 
-/// The field path of `key` inside the innermost map, given the enclosing frames.
-fn frames_path(frames: &[Frame], key: &str) -> String {
+/// The field path of `key` inside the innermost map, given the enclosing frames and the
+/// item stack (a list's items run up to the start of the next list frame).
+fn frames_path(frames: &[Frame], items: &[Node], key: &str) -> String {
     let mut path = String::new();
-    for f in frames {
+    for (i, f) in frames.iter().enumerate() {
         match f {
-            Frame::Seq { items, .. } => path.push_str(&format!("[{}]", items.len())),
+            Frame::Seq { start, .. } => {
+                let end = frames[i + 1..]
+                    .iter()
+                    .find_map(|g| match g {
+                        Frame::Seq { start, .. } => Some(*start),
+                        Frame::Map { .. } => None,
+                    })
+                    .unwrap_or(items.len());
+                path.push_str(&format!("[{}]", end - start));
+            }
             Frame::Map {
                 key: Some((k, _)), ..
             } => crate::stack::check::push_key(&mut path, k),
@@ -637,9 +723,9 @@ mod tests {
         let NodeKind::Map(inner) = &e[1].value.kind else {
             panic!()
         };
-        assert_eq!(inner[0].key_span.line, 3);
-        assert_eq!(inner[0].key_span.col, 3);
-        let v = inner[0].value.span;
+        assert_eq!(inner[0].key_span().line, 3);
+        assert_eq!(inner[0].key_span().col, 3);
+        let v = inner[0].value.span();
         assert_eq!(&src[v.start..v.end], "\"x y\"");
     }
 
@@ -651,9 +737,12 @@ mod tests {
         let NodeKind::Map(e) = &root.kind else {
             panic!()
         };
-        assert_eq!(&src[e[0].value.span.start..e[0].value.span.end], "ünïcode");
-        assert_eq!(&src[e[1].key_span.start..e[1].key_span.end], "k");
-        assert_eq!(e[1].key_span.line, 2);
+        assert_eq!(
+            &src[e[0].value.span().start..e[0].value.span().end],
+            "ünïcode"
+        );
+        assert_eq!(&src[e[1].key_span().start..e[1].key_span().end], "k");
+        assert_eq!(e[1].key_span().line, 2);
     }
 
     #[test]
@@ -663,6 +752,34 @@ mod tests {
         assert_eq!(diags[0].code, "duplicate-key");
         assert_eq!(diags[0].span.unwrap().line, 3);
         assert_eq!(diags[0].related[0].0.line, 1);
+    }
+
+    #[test]
+    fn duplicate_keys_in_lists_and_large_maps_have_paths() {
+        let src = "a:\n  - x: 1\n  - - p\n    - q: 1\n      q: 2\n  - y: 1\n    y: 2\n";
+        let (root, diags) = parse("t.yaml", src);
+        let paths: Vec<_> = diags.iter().map(|d| d.path.clone().unwrap()).collect();
+        assert_eq!(paths, vec!["a[1][1].q", "a[2].y"]);
+        let NodeKind::Map(e) = &root.unwrap().kind else {
+            panic!()
+        };
+        let NodeKind::Seq(items) = &e[0].value.kind else {
+            panic!()
+        };
+        assert_eq!(items.len(), 3);
+        // Past the size where maps get a hash index.
+        let mut src = String::new();
+        for i in 0..40 {
+            src.push_str(&format!("k{i}: {i}\n"));
+        }
+        src.push_str("k7: again\nk39: again\nk40: new\n");
+        let (root, diags) = parse("t.yaml", &src);
+        let lines: Vec<_> = diags
+            .iter()
+            .map(|d| (d.path.clone().unwrap(), d.related[0].0.line))
+            .collect();
+        assert_eq!(lines, vec![("k7".to_string(), 8), ("k39".to_string(), 40)]);
+        assert_eq!(map_keys(&root.unwrap()).len(), 41);
     }
 
     #[test]
