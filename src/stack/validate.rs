@@ -4,7 +4,8 @@
 //! collisions, and ARN and e-mail syntax. Every rule reports at the exact field, and all
 //! findings come back together.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -12,7 +13,7 @@ use regex::Regex;
 use super::check::{SpanMap, did_you_mean, field_path};
 use super::diagnostics::{Diagnostic, Span};
 use super::load::DeclaredIds;
-use super::model::{Alarm, Budget, Metric, Policy, StackFile, Stage, ThumbnailMode};
+use super::model::{Alarm, Budget, Metric, Policy, StackFile, Stage, StringOrList, ThumbnailMode};
 use crate::kinds::iam_document;
 
 /// IAM's limit for a managed policy document, counted without whitespace.
@@ -65,6 +66,8 @@ static IAM_TAG: LazyLock<Regex> = LazyLock::new(|| {
 struct V<'a> {
     ctx: &'a Context<'a>,
     out: Vec<Diagnostic>,
+    /// The declared stage ids, hashed: every policy statement and alarm looks them up.
+    stage_ids: HashSet<&'a str>,
 }
 
 impl<'a> V<'a> {
@@ -124,6 +127,10 @@ impl<'a> V<'a> {
         static EMPTY: BTreeSet<String> = BTreeSet::new();
         self.ctx.declared.get(section).unwrap_or(&EMPTY)
     }
+
+    fn stage_declared(&self, id: &str) -> bool {
+        self.stage_ids.contains(id)
+    }
 }
 
 trait Finish {
@@ -148,7 +155,9 @@ pub fn validate(stack: &StackFile, ctx: &Context<'_>) -> Vec<Diagnostic> {
     let mut v = V {
         ctx,
         out: Vec::new(),
+        stage_ids: HashSet::new(),
     };
+    v.stage_ids = v.declared("stages").iter().map(String::as_str).collect();
     stack_level(&mut v, stack);
     for (id, stage) in &stack.stages {
         stage_rules(&mut v, stack, id, stage);
@@ -187,20 +196,30 @@ fn stack_level(v: &mut V<'_>, stack: &StackFile) {
         ));
     }
     for (k, val) in &stack.tags {
-        tag_rules(v, &field_path(&["tags"]), k, val, true);
+        tag_rules(v, &|| field_path(&["tags"]), k, val, true);
     }
 }
 
 /// Key/value rules for one tag. `iam_charset`: the tag also goes on IAM policies, whose tags
-/// allow only letters, digits, spaces and `_.:/=+-@`.
-fn tag_rules(v: &mut V<'_>, tags_path: &str, key: &str, value: &str, iam_charset: bool) {
-    let mut path = tags_path.to_string();
-    super::check::push_key(&mut path, key);
+/// allow only letters, digits, spaces and `_.:/=+-@`. `tags_path` is called only for a
+/// finding.
+fn tag_rules(
+    v: &mut V<'_>,
+    tags_path: &dyn Fn() -> String,
+    key: &str,
+    value: &str,
+    iam_charset: bool,
+) {
+    let path = || {
+        let mut path = tags_path();
+        super::check::push_key(&mut path, key);
+        path
+    };
     let klen = key.chars().count();
     if klen == 0 || klen > 128 {
         v.error_key(
             "tag",
-            &path,
+            &path(),
             format!("tag key `{key}` is {klen} characters; tag keys are 1 to 128 characters"),
         );
     }
@@ -208,23 +227,28 @@ fn tag_rules(v: &mut V<'_>, tags_path: &str, key: &str, value: &str, iam_charset
     if vlen > 256 {
         v.error(
             "tag",
-            &path,
+            &path(),
             format!("the value of tag `{key}` is {vlen} characters; at most 256 are allowed"),
         );
     }
-    let lower = key.to_ascii_lowercase();
-    if lower.starts_with("aws:") {
+    // ASCII-case-insensitive prefixes, without a lowercase copy of every key.
+    let has_prefix = |prefix: &str| {
+        key.as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(prefix.as_bytes()))
+    };
+    if has_prefix("aws:") {
         v.error_key(
             "reserved-tag",
-            &path,
+            &path(),
             format!("tag key `{key}` uses the reserved prefix `aws:`"),
         )
         .set_label("reserved by AWS")
         .set_help("AWS does not let anyone create tags starting with `aws:`");
-    } else if lower.starts_with("ivstack:") {
+    } else if has_prefix("ivstack:") {
         v.error_key(
             "reserved-tag",
-            &path,
+            &path(),
             format!("tag key `{key}` uses the reserved prefix `ivstack:`"),
         )
         .set_label("reserved for ivstack's ownership tags")
@@ -233,7 +257,7 @@ fn tag_rules(v: &mut V<'_>, tags_path: &str, key: &str, value: &str, iam_charset
     if iam_charset && (!IAM_TAG.is_match(key) || !IAM_TAG.is_match(value)) {
         v.error_key(
             "tag",
-            &path,
+            &path(),
             format!("tag `{key}` has characters IAM does not accept in tags"),
         )
         .set_help("stack-wide tags and policy tags also go on IAM policies: use letters, digits, spaces and `_ . : / = + - @`");
@@ -251,10 +275,10 @@ fn tag_count(
     protect: bool,
     max: usize,
 ) {
-    let mut keys: BTreeSet<&str> = stack.tags.keys().map(String::as_str).collect();
-    keys.extend(own.keys().map(String::as_str));
+    // Distinct keys of both maps, counted without building a set.
+    let merged = stack.tags.len() + own.keys().filter(|k| !stack.tags.contains_key(*k)).count();
     let ownership = if protect { 3 } else { 2 };
-    let total = keys.len() + ownership;
+    let total = merged + ownership;
     if total > max {
         let path = field_path(&[section, id, "tags"]);
         let kind = super::check::kind_of_section(section).unwrap_or("resource");
@@ -276,14 +300,42 @@ fn default_name(stack: &StackFile, id: &str) -> String {
     format!("{}-{}", stack.stack, id)
 }
 
+/// Characters in [`default_name`], without building it.
+fn default_name_chars(stack: &StackFile, id: &str) -> usize {
+    stack.stack.chars().count() + 1 + id.chars().count()
+}
+
+/// A field path (see [`field_path`]) spelled out only when a finding is formatted: most
+/// resources have none.
+struct LazyPath<'a, const N: usize>([&'a str; N]);
+
+impl<const N: usize> fmt::Display for LazyPath<'_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&field_path(&self.0))
+    }
+}
+
+/// Text formatted only when it is displayed.
+struct Lazy<F>(F);
+
+impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Lazy<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)(f)
+    }
+}
+
+fn lazy<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result>(f: F) -> Lazy<F> {
+    Lazy(f)
+}
+
 fn stage_rules(v: &mut V<'_>, stack: &StackFile, id: &str, stage: &Stage) {
     for (k, val) in &stage.tags {
-        tag_rules(v, &field_path(&["stages", id, "tags"]), k, val, false);
+        tag_rules(v, &|| field_path(&["stages", id, "tags"]), k, val, false);
     }
     tag_count(v, stack, "stages", id, &stage.tags, stage.protect, MAX_TAGS);
-    if stage.name.is_none() && !stack.stack.is_empty() {
+    if stage.name.is_none() && !stack.stack.is_empty() && default_name_chars(stack, id) > 128 {
         let name = default_name(stack, id);
-        if name.chars().count() > 128 {
+        {
             v.error_key(
                 "name",
                 &field_path(&["stages", id]),
@@ -295,7 +347,7 @@ fn stage_rules(v: &mut V<'_>, stack: &StackFile, id: &str, stage: &Stage) {
         }
     }
     let Some(rec) = &stage.recording else { return };
-    let base = field_path(&["stages", id, "recording"]);
+    let base = LazyPath(["stages", id, "recording"]);
     if let Some(th) = &rec.thumbnails
         && th.interval_seconds.is_some()
         && th.mode != Some(ThumbnailMode::Interval)
@@ -387,9 +439,9 @@ fn placeholder_stage_arn(stack: &StackFile) -> String {
 }
 
 fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
-    let base = field_path(&["policies", id]);
+    let base = LazyPath(["policies", id]);
     for (k, val) in &policy.tags {
-        tag_rules(v, &format!("{base}.tags"), k, val, true);
+        tag_rules(v, &|| format!("{base}.tags"), k, val, true);
     }
     tag_count(
         v,
@@ -400,12 +452,12 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
         policy.protect,
         MAX_TAGS,
     );
-    if policy.name.is_none() && !stack.stack.is_empty() {
+    if policy.name.is_none() && !stack.stack.is_empty() && default_name_chars(stack, id) > 128 {
         let name = default_name(stack, id);
-        if name.chars().count() > 128 {
+        {
             v.error_key(
                 "name",
-                &base,
+                &base.to_string(),
                 format!("the default name of policy `{id}`, `{name}`, is longer than IAM's 128 characters"),
             )
             .set_help("set `name:` explicitly or use a shorter id");
@@ -415,7 +467,7 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
         (true, None) => {
             v.error_key(
                 "policy-body",
-                &base,
+                &base.to_string(),
                 format!("policy `{id}` has neither `statements` nor `document`"),
             )
             .set_label("grants nothing")
@@ -437,18 +489,18 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
     let stages = v.declared("stages");
     let mut sids: HashMap<&str, usize> = HashMap::new();
     for (i, st) in policy.statements.iter().enumerate() {
-        let sp = format!("{base}.statements[{i}]");
+        let sp = lazy(|f| write!(f, "{base}.statements[{i}]"));
         if st.stages.is_empty() && st.resources.is_empty() {
             v.error_key(
                 "statement-resources",
-                &sp,
+                &sp.to_string(),
                 format!("statement {} of policy `{id}` names no resource", i + 1),
             )
             .set_label("add `stages:` or `resources:`")
             .set_help("list stage ids from this file under `stages:` (least privilege), or ARNs under `resources:`");
         }
         for (j, s) in st.stages.iter().enumerate() {
-            if !stages.contains(s) {
+            if !v.stage_declared(s) {
                 stage_reference(v, &format!("{sp}.stages[{j}]"), s, stages);
             }
         }
@@ -528,18 +580,66 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
         }
     }
     // Size as IAM counts it, with real-length ARNs for stages that do not exist yet.
+    // Rendering is skipped when even a generous upper bound fits.
     let arn = placeholder_stage_arn(stack);
+    if size_bound(policy, &arn).is_some_and(|b| b <= MAX_POLICY_CHARS) {
+        return;
+    }
     let doc = iam_document::render(policy, &|_| arn.clone());
     let size = iam_document::size_without_whitespace(&doc);
     if size > MAX_POLICY_CHARS {
         v.error_key(
             "policy-size",
-            &base,
+            &base.to_string(),
             format!("policy `{id}` renders to {size} characters; IAM allows {MAX_POLICY_CHARS} for a managed policy"),
         )
         .set_label("too large")
         .set_help("split it into several policies, or use fewer statements and wildcards in resources");
     }
+}
+
+/// An upper bound of the characters of a policy rendered from `statements` (canonical,
+/// minified JSON, whitespace not counted), without rendering it: every string at its
+/// longest JSON escape, generous room for the fixed syntax. Canonicalising only removes
+/// duplicates. `None` for a raw `document`, which must be rendered to be measured.
+fn size_bound(policy: &Policy, stage_arn: &str) -> Option<usize> {
+    if policy.document.is_some() {
+        return None;
+    }
+    // A quoted JSON string and its separator.
+    fn quoted(s: &str) -> usize {
+        let escaped: usize = s
+            .chars()
+            .map(|c| {
+                if c.is_control() || c == '"' || c == '\\' {
+                    6
+                } else {
+                    1
+                }
+            })
+            .sum();
+        escaped + 3
+    }
+    let arn = quoted(stage_arn);
+    let mut total = 64;
+    for st in &policy.statements {
+        total += 96;
+        total += st.sid.as_deref().map_or(0, quoted);
+        total += st.allow.iter().map(|a| quoted(a)).sum::<usize>();
+        total += st.stages.len() * arn;
+        total += st.resources.iter().map(|r| quoted(r)).sum::<usize>();
+        for (op, keys) in &st.conditions {
+            total += quoted(op) + 8;
+            for (k, vals) in keys {
+                total += quoted(k) + 8;
+                total += match vals {
+                    StringOrList::One(v) => quoted(v),
+                    StringOrList::Many(vs) => vs.iter().map(|v| quoted(v)).sum(),
+                };
+            }
+        }
+    }
+    Some(total)
 }
 
 fn stage_reference(v: &mut V<'_>, path: &str, name: &str, stages: &BTreeSet<String>) {
@@ -569,7 +669,7 @@ fn outside_prefix(
     stack: &StackFile,
     kind: &str,
     id: &str,
-    base: &str,
+    base: &dyn fmt::Display,
     name: Option<&str>,
 ) {
     let Some(name) = name else { return };
@@ -589,17 +689,16 @@ fn outside_prefix(
 }
 
 fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
-    let base = field_path(&["alarms", id]);
+    let base = LazyPath(["alarms", id]);
     for (k, val) in &alarm.tags {
-        tag_rules(v, &format!("{base}.tags"), k, val, false);
+        tag_rules(v, &|| format!("{base}.tags"), k, val, false);
     }
     tag_count(v, stack, "alarms", id, &alarm.tags, alarm.protect, MAX_TAGS);
-    if alarm.name.is_none() && !stack.stack.is_empty() {
-        let name = default_name(stack, id);
-        if name.chars().count() > 255 {
+    if alarm.name.is_none() && !stack.stack.is_empty() && default_name_chars(stack, id) > 255 {
+        {
             v.error_key(
                 "name",
-                &base,
+                &base.to_string(),
                 format!("the default name of alarm `{id}` is longer than 255 characters"),
             );
         }
@@ -611,7 +710,7 @@ fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
         (Some(true), None) => {
             v.error_key(
                 "metric-dimension",
-                &base,
+                &base.to_string(),
                 format!("alarm `{id}` watches `{metric}`, which IVS publishes per stage only"),
             )
             .set_label("add `stage: <stage id>`")
@@ -633,7 +732,7 @@ fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
         _ => {}
     }
     if let Some(s) = &alarm.stage
-        && !stages.contains(s)
+        && !v.stage_declared(s)
     {
         stage_reference(v, &format!("{base}.stage"), s, stages);
     }
@@ -697,11 +796,11 @@ fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
     ] {
         let mut seen = BTreeSet::new();
         for (i, a) in actions.iter().enumerate() {
-            let p = format!("{base}.{field}[{i}]");
+            let p = lazy(|f| write!(f, "{base}.{field}[{i}]"));
             if !seen.insert(a) {
                 v.error(
                     "duplicate",
-                    &p,
+                    &p.to_string(),
                     format!("alarm `{id}` lists the action `{a}` twice"),
                 );
             }
@@ -712,11 +811,12 @@ fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
 
 /// CloudWatch accepts SNS topics, Lambda functions, EC2, Auto Scaling and Systems Manager
 /// actions; anything else is rejected by PutMetricAlarm.
-fn alarm_action(v: &mut V<'_>, stack: &StackFile, id: &str, path: &str, arn: &str) {
+/// `path` is spelled out only for a finding.
+fn alarm_action(v: &mut V<'_>, stack: &StackFile, id: &str, path: &dyn fmt::Display, arn: &str) {
     let Some(c) = ANY_ARN.captures(arn) else {
         v.error(
             "arn",
-            path,
+            &path.to_string(),
             format!("alarm action `{arn}` of alarm `{id}` is not an ARN"),
         )
         .set_label("expected e.g. `arn:aws:sns:us-west-2:123456789012:ops`");
@@ -727,8 +827,12 @@ fn alarm_action(v: &mut V<'_>, stack: &StackFile, id: &str, path: &str, arn: &st
     match service {
         "sns" => {
             if !SNS_TOPIC_ARN.is_match(arn) {
-                v.error("arn", path, format!("`{arn}` is not a valid SNS topic ARN"))
-                    .set_label("expected `arn:aws:sns:<region>:<12-digit account>:<topic>`");
+                v.error(
+                    "arn",
+                    &path.to_string(),
+                    format!("`{arn}` is not a valid SNS topic ARN"),
+                )
+                .set_label("expected `arn:aws:sns:<region>:<12-digit account>:<topic>`");
                 return;
             }
         }
@@ -736,7 +840,7 @@ fn alarm_action(v: &mut V<'_>, stack: &StackFile, id: &str, path: &str, arn: &st
         other => {
             v.error(
                 "arn",
-                path,
+                &path.to_string(),
                 format!("CloudWatch alarms cannot notify a `{other}` resource"),
             )
             .set_label("unsupported action")
@@ -747,7 +851,7 @@ fn alarm_action(v: &mut V<'_>, stack: &StackFile, id: &str, path: &str, arn: &st
     if !stack.region.is_empty() && !region.is_empty() && region != stack.region {
         v.error(
             "arn",
-            path,
+            &path.to_string(),
             format!(
                 "alarm `{id}` is in `{}` but its action is in `{region}`",
                 stack.region
@@ -759,10 +863,10 @@ fn alarm_action(v: &mut V<'_>, stack: &StackFile, id: &str, path: &str, arn: &st
 }
 
 fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
-    let base = field_path(&["budgets", id]);
+    let base = LazyPath(["budgets", id]);
     outside_prefix(v, stack, "budget", id, &base, budget.name.as_deref());
     for (k, val) in &budget.tags {
-        tag_rules(v, &format!("{base}.tags"), k, val, false);
+        tag_rules(v, &|| format!("{base}.tags"), k, val, false);
     }
     tag_count(
         v,
@@ -780,7 +884,7 @@ fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
     if budget.name.is_none() && !stack.stack.is_empty() && name.chars().count() > 100 {
         v.error_key(
             "name",
-            &base,
+            &base.to_string(),
             format!("the default name of budget `{id}`, `{name}`, is longer than 100 characters"),
         )
         .set_help("set `name:` explicitly or use a shorter id");
@@ -838,14 +942,14 @@ fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
     if notifications > MAX_NOTIFICATIONS {
         v.error_key(
             "notifications",
-            &base,
+            &base.to_string(),
             format!("budget `{id}` has {notifications} notifications; AWS Budgets allows {MAX_NOTIFICATIONS}"),
         )
         .set_help("count notify_percent and forecast_percent together");
     } else if notifications > DOCUMENTED_NOTIFICATIONS {
         v.warn(
             "notifications",
-            &base,
+            &base.to_string(),
             format!("budget `{id}` has {notifications} notifications; the CreateBudget documentation says at most {DOCUMENTED_NOTIFICATIONS}"),
         )
         .set_help("AWS may answer CreationLimitExceeded; 5 or fewer is safe");
@@ -854,7 +958,7 @@ fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
     if notifications > 0 && subscribers == 0 {
         v.error_key(
             "subscribers",
-            &base,
+            &base.to_string(),
             format!("budget `{id}` notifies nobody"),
         )
         .set_label("add `emails:` or `sns_topic_arn:`")
@@ -863,7 +967,7 @@ fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
     if notifications == 0 && subscribers > 0 {
         v.warn(
             "subscribers",
-            &base,
+            &base.to_string(),
             format!("budget `{id}` has subscribers but no notifications"),
         )
         .set_help("`notify_percent: []` turns notifications off; remove it to get the 80% and 100% defaults");
@@ -926,19 +1030,15 @@ fn physical_names(v: &mut V<'_>, stack: &StackFile) {
         case_insensitive: bool,
     ) {
         let kind = super::check::kind_of_section(section).unwrap_or("resource");
-        let mut seen: HashMap<String, (String, bool)> = HashMap::new();
+        let mut seen: HashMap<String, (&str, bool)> = HashMap::new();
         for (id, explicit) in names {
             let name = explicit.cloned().unwrap_or_else(|| default_name(stack, id));
-            let norm = if case_insensitive {
-                name.to_lowercase()
-            } else {
-                name.clone()
-            };
-            let path = match explicit {
-                Some(_) => field_path(&[section, id, "name"]),
-                None => field_path(&[section, id]),
-            };
-            if let Some((first, first_explicit)) = seen.get(&norm) {
+            let norm = case_insensitive.then(|| name.to_lowercase());
+            if let Some((first, first_explicit)) = seen.get(norm.as_deref().unwrap_or(&name)) {
+                let path = match explicit {
+                    Some(_) => field_path(&[section, id, "name"]),
+                    None => field_path(&[section, id]),
+                };
                 let first_path = if *first_explicit {
                     field_path(&[section, first, "name"])
                 } else {
@@ -969,7 +1069,7 @@ fn physical_names(v: &mut V<'_>, stack: &StackFile) {
                     d.set_help("IAM policy names are unique regardless of case");
                 }
             } else {
-                seen.insert(norm, (id.clone(), explicit.is_some()));
+                seen.insert(norm.unwrap_or(name), (id, explicit.is_some()));
             }
         }
     }
@@ -1017,4 +1117,70 @@ pub fn is_ivs_metric(name: &str) -> bool {
     ]
     .iter()
     .any(|m| m.as_str() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::model::{Effect, Statement};
+
+    /// The shortcut that skips rendering is only sound if the bound is never below the
+    /// real size, escapes and conditions included.
+    #[test]
+    fn size_bound_is_never_below_the_rendered_size() {
+        let arn = "arn:aws:ivs:us-west-2:123456789012:stage/AbCdEfGhIjKl";
+        let awkward = [
+            "",
+            "a",
+            "\"q\"",
+            "back\\slash",
+            "tab\there",
+            "\u{1}\u{7f}",
+            "ünï €",
+            "x x",
+        ];
+        let mut policies = Vec::new();
+        for n in 0..6 {
+            let statements = (0..n)
+                .map(|i| Statement {
+                    sid: (i % 2 == 0).then(|| format!("S{i}")),
+                    effect: (i % 3 == 0).then_some(Effect::Deny),
+                    allow: awkward.iter().map(|a| format!("svc:{a}")).collect(),
+                    stages: (0..i).map(|k| format!("s{k}")).collect(),
+                    resources: awkward.iter().map(|a| a.to_string()).collect(),
+                    conditions: (0..i)
+                        .map(|k| {
+                            let inner = awkward
+                                .iter()
+                                .map(|a| {
+                                    let v = if k % 2 == 0 {
+                                        StringOrList::One(a.to_string())
+                                    } else {
+                                        StringOrList::Many(vec![a.to_string(); 3])
+                                    };
+                                    (format!("k{a}"), v)
+                                })
+                                .collect();
+                            (format!("Op{k}\""), inner)
+                        })
+                        .collect(),
+                })
+                .collect();
+            policies.push(Policy {
+                statements,
+                ..Policy::default()
+            });
+        }
+        for p in &policies {
+            let doc = iam_document::render(p, &|_| arn.to_string());
+            let size = iam_document::size_without_whitespace(&doc);
+            let bound = size_bound(p, arn).unwrap();
+            assert!(bound >= size, "bound {bound} < size {size}");
+        }
+        let raw = Policy {
+            document: Some(serde_json::json!({"Statement": []})),
+            ..Policy::default()
+        };
+        assert_eq!(size_bound(&raw, arn), None);
+    }
 }
