@@ -258,7 +258,6 @@ impl<'a> Positions<'a> {
 /// Where a scalar written at `start` ends in the source.
 fn scalar_end(src: &str, start: usize, value: &str, style: TScalarStyle) -> usize {
     let rest = src.get(start..).unwrap_or("");
-    let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
     let end = match style {
         TScalarStyle::DoubleQuoted => {
             let mut escaped = false;
@@ -293,17 +292,29 @@ fn scalar_end(src: &str, start: usize, value: &str, style: TScalarStyle) -> usiz
             end
         }
         TScalarStyle::Plain if !value.is_empty() && rest.starts_with(value) => value.len(),
-        _ => rest[..line_end].trim_end().len(),
+        _ => rest[..line_break(rest.as_bytes())].trim_end().len(),
     };
-    // Keep carets on the first line: a multi-line underline helps nobody.
-    start + end.min(line_end.max(1)).min(rest.len())
+    // Keep carets on the first line: a multi-line underline helps nobody. Only the
+    // scalar's own bytes are searched for a line break: scanning to the end of the line
+    // for every item of a long flow list would be quadratic.
+    let end = end.min(rest.len());
+    let first_break = line_break(&rest.as_bytes()[..end]);
+    start + end.min(first_break.max(1))
+}
+
+/// Offset of the first line break in `bytes`, or its length.
+fn line_break(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|b| matches!(b, b'\n' | b'\r'))
+        .unwrap_or(bytes.len())
 }
 
 /// End of a map or list for display: through the closing bracket of a flow collection,
 /// but never past the first line, so carets stay on one line.
 fn collection_end(src: &str, start: usize, end_marker: usize) -> usize {
     let rest = src.get(start..).unwrap_or("");
-    let line_end = start + rest.find(['\n', '\r']).unwrap_or(rest.len());
+    let line_end = start + line_break(rest.as_bytes());
     let closing = matches!(src.as_bytes().get(end_marker), Some(b']' | b'}'));
     let end = if closing { end_marker + 1 } else { end_marker };
     let first_line = src.get(start..line_end).unwrap_or("").trim_end().len();
