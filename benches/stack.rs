@@ -1,6 +1,6 @@
 //! Stack-file loading benchmark: parse + check + validate a generated ~5 MB stack file and
-//! print the time and peak memory (VmHWM). Run: `cargo bench --bench stack`.
-//! Targets: well under 200 ms and 100 MB.
+//! print the time and peak memory (VmHWM), then where the time goes, phase by phase.
+//! Run: `cargo bench --bench stack`. Targets: well under 200 ms and 100 MB.
 
 use std::time::Instant;
 
@@ -51,6 +51,54 @@ fn vm_hwm_kib() -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// The phases of `load_str`, timed one by one (median of `runs`): which one to work on next.
+fn phases(src: &str, runs: usize) {
+    use ivstack::stack::check::{self, Schema};
+    use ivstack::stack::load::DeclaredIds;
+    use ivstack::stack::model::StackFile;
+    use ivstack::stack::{SpanMap, validate, yaml};
+
+    let names = ["YAML events + tree", "schema check", "model", "validate"];
+    let mut times = vec![Vec::new(); names.len()];
+    let schema = Schema::stack();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let (root, _) = yaml::parse("generated.yaml", src);
+        let Some(root) = root else { return };
+        times[0].push(t.elapsed());
+        let t = Instant::now();
+        let checked = check::check("generated.yaml", &root, schema);
+        times[1].push(t.elapsed());
+        let t = Instant::now();
+        let Ok(model) = checked.deserialize::<StackFile>(schema, &root, schema.root()) else {
+            return;
+        };
+        times[2].push(t.elapsed());
+        let mut declared = DeclaredIds::new();
+        declared.insert("stages".into(), model.stages.keys().cloned().collect());
+        declared.insert("policies".into(), model.policies.keys().cloned().collect());
+        declared.insert("alarms".into(), model.alarms.keys().cloned().collect());
+        let spans = SpanMap::new(root);
+        let ctx = validate::Context {
+            file: "generated.yaml",
+            spans: &spans,
+            declared: &declared,
+        };
+        let t = Instant::now();
+        let findings = validate::validate(&model, &ctx);
+        times[3].push(t.elapsed());
+        assert!(findings.is_empty());
+    }
+    println!("  phases (median of {runs}):");
+    for (name, mut ts) in names.iter().zip(times) {
+        ts.sort();
+        println!(
+            "    {name:<20} {:6.1} ms",
+            ts[ts.len() / 2].as_secs_f64() * 1e3
+        );
+    }
+}
+
 fn main() {
     let src = generated_stack(5 * 1024 * 1024);
     let before = vm_hwm_kib().unwrap_or(0);
@@ -88,4 +136,5 @@ fn main() {
         after as f64 / 1024.0,
         before as f64 / 1024.0
     );
+    phases(&src, 5);
 }
