@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Kind, Resource, StageArns, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put, stage_id,
-    tags_delta,
+    sync_tags,
 };
 use crate::aws::{Aws, aws_error};
 use crate::stack::model::{Alarm, StackFile};
@@ -344,7 +344,7 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
         &Value::Object(d.spec.clone()),
     );
     let merged = merged.as_object().cloned().unwrap_or_default();
-    let spec_changed = !crate::plan::compute::same(
+    let spec_changed = !super::same(
         &Value::Object(merged.clone()),
         &Value::Object(live.spec.clone()),
     );
@@ -352,28 +352,33 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
         put_alarm(aws, &merged, None).await?;
     }
     let arn = live.physical_id.clone().unwrap_or_default();
-    let (set, remove) = tags_delta(&d.tags, &live.tags);
-    if !set.is_empty() {
-        aws.limit("monitoring", "TagResource").await;
-        aws.cloudwatch
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(tags_to_aws(&set)?))
-            .send()
-            .await
-            .map_err(|e| aws_error("cloudwatch:TagResource", e))?;
-    }
-    if !remove.is_empty() {
-        aws.limit("monitoring", "UntagResource").await;
-        aws.cloudwatch
-            .untag_resource()
-            .resource_arn(&arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(|e| aws_error("cloudwatch:UntagResource", e))?;
-    }
-    Ok(())
+    sync_tags(
+        &d.tags,
+        &live.tags,
+        async |set| {
+            aws.limit("monitoring", "TagResource").await;
+            aws.cloudwatch
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(tags_to_aws(&set)?))
+                .send()
+                .await
+                .map_err(|e| aws_error("cloudwatch:TagResource", e))?;
+            Ok(())
+        },
+        async |remove| {
+            aws.limit("monitoring", "UntagResource").await;
+            aws.cloudwatch
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(|e| aws_error("cloudwatch:UntagResource", e))?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// Delete the alarm; one that is already gone counts as deleted.

@@ -15,7 +15,7 @@ use aws_sdk_budgets::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{Kind, Resource, TAG_ID, TAG_STACK, default_name, owned_tags, tags_delta};
+use super::{Kind, Resource, TAG_ID, TAG_STACK, default_name, owned_tags, sync_tags};
 use crate::aws::{Aws, aws_error};
 use crate::stack::model::{Budget, BudgetPeriod, IVS_SERVICE_NAME, StackFile};
 
@@ -458,12 +458,9 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
     let account = aws.account_id().await?;
     let name = live.name().to_string();
     let differs = |k: &str| {
-        d.spec.get(k).is_some_and(|dv| {
-            !live
-                .spec
-                .get(k)
-                .is_some_and(|lv| crate::plan::compute::same(dv, lv))
-        })
+        d.spec
+            .get(k)
+            .is_some_and(|dv| !live.spec.get(k).is_some_and(|lv| super::same(dv, lv)))
     };
     if differs("limit_usd") || differs("period") || differs("scope") {
         aws.limit("budgets", "UpdateBudget").await;
@@ -568,28 +565,33 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
         .physical_id
         .clone()
         .unwrap_or_else(|| budget_arn(&account, &name));
-    let (set, remove) = tags_delta(&d.tags, &live.tags);
-    if !set.is_empty() {
-        aws.limit("budgets", "TagResource").await;
-        aws.budgets
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_resource_tags(Some(tags_to_aws(&set)?))
-            .send()
-            .await
-            .map_err(|e| aws_error("budgets:TagResource", e))?;
-    }
-    if !remove.is_empty() {
-        aws.limit("budgets", "UntagResource").await;
-        aws.budgets
-            .untag_resource()
-            .resource_arn(&arn)
-            .set_resource_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(|e| aws_error("budgets:UntagResource", e))?;
-    }
-    Ok(())
+    sync_tags(
+        &d.tags,
+        &live.tags,
+        async |set| {
+            aws.limit("budgets", "TagResource").await;
+            aws.budgets
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_resource_tags(Some(tags_to_aws(&set)?))
+                .send()
+                .await
+                .map_err(|e| aws_error("budgets:TagResource", e))?;
+            Ok(())
+        },
+        async |remove| {
+            aws.limit("budgets", "UntagResource").await;
+            aws.budgets
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_resource_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(|e| aws_error("budgets:UntagResource", e))?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// Delete the budget (its notifications and subscribers go with it).

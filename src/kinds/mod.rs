@@ -198,10 +198,18 @@ pub fn has_placeholder(value: &Value) -> bool {
 /// Every desired resource of a stack file, in dependency order, with stage references
 /// resolved against the stages that already exist.
 pub fn desired(stack: &StackFile, arns: &StageArns) -> Vec<Resource> {
+    let mut out: Vec<Resource> = stack
+        .stages
+        .iter()
+        .map(|(id, s)| stage::desired(stack, id, s))
+        .collect();
+    out.extend(desired_dependents(stack, arns));
+    out
+}
+
+/// The desired resources other than stages: those that may name stages, plus budgets.
+pub fn desired_dependents(stack: &StackFile, arns: &StageArns) -> Vec<Resource> {
     let mut out = Vec::new();
-    for (id, s) in &stack.stages {
-        out.push(stage::desired(stack, id, s));
-    }
     for (id, p) in &stack.policies {
         out.push(policy::desired(stack, id, p, arns));
     }
@@ -242,6 +250,25 @@ pub fn tags_delta(
     (set, remove)
 }
 
+/// Bring live tags to the desired ones with the kind's own service calls: `tag` sets new
+/// and changed keys, `untag` removes the others (never AWS's `aws:` keys). Each is called
+/// only when it has something to do.
+pub async fn sync_tags(
+    desired: &BTreeMap<String, String>,
+    live: &BTreeMap<String, String>,
+    tag: impl AsyncFnOnce(BTreeMap<String, String>) -> anyhow::Result<()>,
+    untag: impl AsyncFnOnce(Vec<String>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let (set, remove) = tags_delta(desired, live);
+    if !set.is_empty() {
+        tag(set).await?;
+    }
+    if !remove.is_empty() {
+        untag(remove).await?;
+    }
+    Ok(())
+}
+
 /// Deep-merge `desired` over `live`: what an update sends to APIs that replace a whole
 /// object (UpdateStage's recording, PutMetricAlarm, UpdateBudget), so that fields the file
 /// leaves unmanaged keep their live values instead of being reset.
@@ -262,5 +289,22 @@ pub fn overlay(live: &Value, desired: &Value) -> Value {
             Value::Object(out)
         }
         (_, d) => d.clone(),
+    }
+}
+
+/// Equality by meaning: numbers compare as numbers (`500` = `500.0`), containers deeply.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
     }
 }

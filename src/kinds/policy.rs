@@ -12,8 +12,7 @@ use aws_sdk_iam::types::{PolicyScopeType, Tag};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Kind, Resource, StageArns, TAG_ID, default_name, iam_document, owned_tags, stage_arn,
-    tags_delta,
+    Kind, Resource, StageArns, TAG_ID, default_name, iam_document, owned_tags, stage_arn, sync_tags,
 };
 use crate::aws::{Aws, aws_error};
 use crate::stack::model::{Policy, StackFile};
@@ -243,28 +242,33 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
             .await
             .map_err(|e| aws_error("iam:CreatePolicyVersion", e))?;
     }
-    let (set, remove) = tags_delta(&d.tags, &live.tags);
-    if !set.is_empty() {
-        aws.limit("iam", "TagPolicy").await;
-        aws.iam
-            .tag_policy()
-            .policy_arn(&arn)
-            .set_tags(Some(tags_to_aws(&set)?))
-            .send()
-            .await
-            .map_err(|e| aws_error("iam:TagPolicy", e))?;
-    }
-    if !remove.is_empty() {
-        aws.limit("iam", "UntagPolicy").await;
-        aws.iam
-            .untag_policy()
-            .policy_arn(&arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(|e| aws_error("iam:UntagPolicy", e))?;
-    }
-    Ok(())
+    sync_tags(
+        &d.tags,
+        &live.tags,
+        async |set| {
+            aws.limit("iam", "TagPolicy").await;
+            aws.iam
+                .tag_policy()
+                .policy_arn(&arn)
+                .set_tags(Some(tags_to_aws(&set)?))
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:TagPolicy", e))?;
+            Ok(())
+        },
+        async |remove| {
+            aws.limit("iam", "UntagPolicy").await;
+            aws.iam
+                .untag_policy()
+                .policy_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:UntagPolicy", e))?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// Delete the policy: its non-default versions first (IAM refuses otherwise), then the

@@ -17,9 +17,7 @@ use aws_sdk_ivsrealtime::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{
-    Kind, Resource, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put, tags_delta,
-};
+use super::{Kind, Resource, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put, sync_tags};
 use crate::aws::{Aws, aws_error};
 use crate::stack::model::{Recording, StackFile, Stage};
 
@@ -319,7 +317,7 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
     // The recording is sent whole: the live configuration with the managed fields replaced.
     let live_rec = live.spec.get("recording").unwrap_or(&Value::Null);
     let merged = d.spec.get("recording").map(|r| overlay(live_rec, r));
-    let new_rec = merged.filter(|m| !crate::plan::compute::same(m, live_rec));
+    let new_rec = merged.filter(|m| !super::same(m, live_rec));
     if d.name() != live.name() || new_rec.is_some() {
         let mut req = aws.ivs.update_stage().arn(&arn).name(d.name());
         if let Some(rec) = &new_rec {
@@ -330,28 +328,33 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
             .await
             .map_err(|e| aws_error("ivs:UpdateStage", e))?;
     }
-    let (set, remove) = tags_delta(&d.tags, &live.tags);
-    if !set.is_empty() {
-        aws.limit("ivs", "TagResource").await;
-        aws.ivs
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(set.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| aws_error("ivs:TagResource", e))?;
-    }
-    if !remove.is_empty() {
-        aws.limit("ivs", "UntagResource").await;
-        aws.ivs
-            .untag_resource()
-            .resource_arn(&arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(|e| aws_error("ivs:UntagResource", e))?;
-    }
-    Ok(())
+    sync_tags(
+        &d.tags,
+        &live.tags,
+        async |set| {
+            aws.limit("ivs", "TagResource").await;
+            aws.ivs
+                .tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(set.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| aws_error("ivs:TagResource", e))?;
+            Ok(())
+        },
+        async |remove| {
+            aws.limit("ivs", "UntagResource").await;
+            aws.ivs
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(|e| aws_error("ivs:UntagResource", e))?;
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// Delete a stage; one that is already gone counts as deleted.

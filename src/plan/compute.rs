@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{Action, FORMAT_VERSION, FieldChange, ObservedFingerprint, Plan, ResourceChange};
-use crate::kinds::{self, Kind, Resource, StageArns, TAG_STACK, has_placeholder};
+use crate::kinds::{self, Kind, Resource, StageArns, TAG_STACK, has_placeholder, same};
 use crate::stack::model::StackFile;
 
 /// Plan `stack` against `observed`. With `destroy`, the desired side is empty: everything
@@ -53,10 +53,13 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
         }
     }
 
-    let desired = if destroy {
+    let desired: Vec<Resource> = if destroy {
         Vec::new()
     } else {
-        kinds::desired(stack, &arns)
+        stage_desired
+            .into_values()
+            .chain(kinds::desired_dependents(stack, &arns))
+            .collect()
     };
 
     let mut changes = Vec::new();
@@ -333,22 +336,5 @@ fn diff_map(
             after: Some(dv.clone()),
             path,
         });
-    }
-}
-
-/// Equality by meaning: numbers compare as numbers (`500` = `500.0`), containers deeply.
-pub fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x == y,
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
     }
 }

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::compute::{plan, same};
+use super::compute::plan;
 use super::{Action, FieldChange, Plan, ResourceChange};
+use crate::kinds::same;
 use crate::kinds::{
     self, Kind, Resource, StageArns, TAG_ID, TAG_PROTECT, TAG_STACK, iam_document,
     resolve_placeholders,
