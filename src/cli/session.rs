@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -12,6 +13,9 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::{Aws, ConnectOptions};
 use crate::local::{LocalConfig, LocalEndpoint};
 use crate::stack::model::StackFile;
+
+/// When the first session of this process opened: `--timeout` counts from here.
+static RUN_START: OnceLock<Instant> = OnceLock::new();
 
 /// Options shared by `plan`, `apply` and `destroy`.
 #[derive(Debug, Clone, Args)]
@@ -171,10 +175,12 @@ impl Session {
                 on_signal.cancel();
             }
         });
+        // One deadline for the whole run: with several stacks, later ones get what is left.
         let on_deadline = cancel.clone();
         let deadline = Duration::from_secs(global.timeout.max(1));
+        let left = deadline.saturating_sub(RUN_START.get_or_init(Instant::now).elapsed());
         tokio::spawn(async move {
-            tokio::time::sleep(deadline).await;
+            tokio::time::sleep(left).await;
             eprintln!("\ndeadline of {}s reached: stopping", deadline.as_secs());
             on_deadline.cancel();
         });
