@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use ivstack::apply::{self, ApplyOptions, Progress};
 use ivstack::aws::{Aws, ConnectOptions};
-use ivstack::local::services::Registry;
-use ivstack::local::{LocalConfig, LocalEndpoint, Stats};
 use ivstack::stack::model::StackFile;
+use ivstack_local::services::Registry;
+use ivstack_local::{LocalConfig, LocalEndpoint, Stats};
 use tokio_util::sync::CancellationToken;
 
 /// The shape of the generated stack.
@@ -536,7 +536,7 @@ async fn run() -> anyhow::Result<()> {
 
     let stack: StackFile =
         serde_yaml::from_str(&stack_yaml(&shape)).context("the generated stack does not parse")?;
-    let endpoint = ivstack::local::start(LocalConfig {
+    let endpoint = ivstack_local::start(LocalConfig {
         quotas_aws: true,
         time_scale: scale,
         region: REGION.to_string(),

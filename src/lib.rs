@@ -3,13 +3,12 @@
 //!
 //! Data flows one way: stack file (`stack`) → desired resources (`kinds`) → plan (`plan`,
 //! pure) → `apply`, with observation of the live account on the side (`aws`, `kinds`).
-//! `local` is an embedded AWS endpoint for trying everything without an account.
+//! The local AWS endpoint (for `--local` and `local serve`) is its own crate, `ivstack-local`.
 
 pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod kinds;
-pub mod local;
 pub mod observe;
 pub mod plan;
 pub mod stack;

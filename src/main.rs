@@ -46,7 +46,7 @@ enum Command {
 #[derive(Subcommand)]
 enum LocalCommand {
     /// Serve the local AWS endpoint until Ctrl-C.
-    Serve(ivstack::local::cli::ServeArgs),
+    Serve(ivstack::cli::local::ServeArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
             Command::Apply(args) => run::apply_cmd(&cli.global, args, false).await,
             Command::Destroy(args) => run::apply_cmd(&cli.global, args, true).await,
             Command::Local(LocalCommand::Serve(args)) => {
-                ivstack::local::cli::serve(args.clone()).await.map(|()| 0)
+                ivstack::cli::local::serve(args.clone()).await.map(|()| 0)
             }
         }
     });

@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn no_client_limit_exceeds_the_local_endpoints_quota() {
-        let registry = crate::local::services::Registry::standard();
+        let registry = ivstack_local::services::Registry::standard();
         let ops = operations_called();
         assert!(ops.len() > 20, "found only {ops:?}");
         for (service, op) in ops {

@@ -11,8 +11,8 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::{Aws, ConnectOptions};
-use crate::local::{LocalConfig, LocalEndpoint};
 use crate::stack::model::StackFile;
+use ivstack_local::{LocalConfig, LocalEndpoint};
 
 /// When the first session of this process opened: `--timeout` counts from here.
 static RUN_START: OnceLock<Instant> = OnceLock::new();
@@ -141,12 +141,14 @@ impl Session {
                 region: stack.region.clone(),
                 ..LocalConfig::default()
             };
-            let endpoint = crate::local::start(config.clone()).await.with_context(|| {
-                format!(
-                    "cannot start the embedded local endpoint (state {})",
-                    global.local_state.display()
-                )
-            })?;
+            let endpoint = ivstack_local::start(config.clone())
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot start the embedded local endpoint (state {})",
+                        global.local_state.display()
+                    )
+                })?;
             opts.endpoint_url = Some(endpoint.url().to_string());
             opts.static_credentials = Some((config.access_key, config.secret_key));
             local = Some(endpoint);
