@@ -51,9 +51,21 @@ pub struct Aws {
 /// Region that signs requests to the global services (IAM, Budgets).
 const GLOBAL_REGION: &str = "us-east-1";
 
+/// The HTTP client every AWS client of a run shares: the SDK's own hyper 1 + rustls client
+/// with ring as the crypto provider (the SDK crates' `default-https-client` feature would
+/// build aws-lc-sys instead; see Cargo.toml). Plain `http://` endpoints (`--local`,
+/// `--endpoint-url`) work through it too.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 impl Aws {
     pub async fn connect(opts: &ConnectOptions) -> anyhow::Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client())
             .region(Region::new(opts.region.clone()))
             .retry_config(RetryConfig::standard().with_max_attempts(opts.max_attempts.max(1)));
         if let Some(p) = &opts.profile {

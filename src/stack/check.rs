@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::{Arc, LazyLock};
 
-use regex::Regex;
+use regex_lite::Regex;
 use serde::Deserialize;
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -1616,6 +1616,32 @@ fn example_for(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pattern that does not compile would silently check nothing (`Pattern::new`).
+    #[test]
+    fn every_schema_pattern_compiles() {
+        fn walk(v: &serde_json::Value, found: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(serde_json::Value::String(p)) = m.get("pattern") {
+                        found.push(p.clone());
+                    }
+                    m.values().for_each(|v| walk(v, found));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        walk(&crate::stack::schema::stack_schema(), &mut found);
+        assert!(found.len() > 5, "{found:?}");
+        for p in found {
+            assert!(
+                Regex::new(&p).is_ok(),
+                "schema pattern does not compile: {p}"
+            );
+        }
+    }
 
     #[test]
     fn describe_paths() {

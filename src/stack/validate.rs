@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 use super::check::{SpanMap, did_you_mean, field_path};
 use super::diagnostics::{Diagnostic, Span};
@@ -59,9 +59,22 @@ static ANY_ARN: LazyLock<Regex> = LazyLock::new(|| {
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$").unwrap_or_else(|_| unreachable!("constant regex"))
 });
-static IAM_TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").unwrap_or_else(|_| unreachable!("constant regex"))
-});
+/// IAM's tag character set, `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`: letters, separators (spaces)
+/// and numbers of any script, plus `_ . : / = + - @`.
+fn is_iam_tag_text(s: &str) -> bool {
+    s.chars().all(|c| {
+        c.is_alphabetic() || c.is_numeric() || is_unicode_separator(c) || "_.:/=+-@".contains(c)
+    })
+}
+
+/// Unicode general category Z (space, line and paragraph separators).
+fn is_unicode_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{00A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
+}
 
 struct V<'a> {
     ctx: &'a Context<'a>,
@@ -254,7 +267,7 @@ fn tag_rules(
         .set_label("reserved for ivstack's ownership tags")
         .set_help("ivstack sets `ivstack:stack`, `ivstack:id` and `ivstack:protect` itself; use `protect: true` to protect a resource");
     }
-    if iam_charset && (!IAM_TAG.is_match(key) || !IAM_TAG.is_match(value)) {
+    if iam_charset && (!is_iam_tag_text(key) || !is_iam_tag_text(value)) {
         v.error_key(
             "tag",
             &path(),

@@ -21,6 +21,7 @@ pub async fn start_local_with(config: LocalConfig) -> LocalEndpoint {
 pub fn sdk_config(endpoint: &LocalEndpoint) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(http_client())
         .region(Region::new(REGION))
         .endpoint_url(endpoint.url())
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
@@ -31,4 +32,13 @@ pub fn sdk_config(endpoint: &LocalEndpoint) -> SdkConfig {
             "ivstack-tests",
         )))
         .build()
+}
+
+/// The SDK's hyper + rustls client (ring crypto): the SDK crates are built without their
+/// default HTTPS client, as in the CLI.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }

@@ -40,6 +40,14 @@ async fn main() -> anyhow::Result<()> {
     let endpoint = start(LocalConfig::default()).await?;
     let config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        // The SDK crates are built without their default HTTPS client (see Cargo.toml).
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+        )
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint.url())
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(

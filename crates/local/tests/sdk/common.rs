@@ -37,6 +37,7 @@ pub fn sdk_config_for(url: &str, region: &str) -> SdkConfig {
 pub fn sdk_config_with_keys(url: &str, region: &str, access: &str, secret: &str) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(http_client())
         .region(Region::new(region.to_string()))
         .endpoint_url(url)
         .credentials_provider(
@@ -200,4 +201,13 @@ pub fn assert_script_ok(script: &str, out: &std::process::Output) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The SDK's hyper + rustls client (ring crypto): the SDK crates are built without their
+/// default HTTPS client, as in the CLI.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
