@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::check::{self, Checked, Schema, SchemaId, SpanMap};
 use super::diagnostics::{Diagnostic, Diagnostics, Span};
 use super::model::StackFile;
+use super::position::LineIndex;
 use super::validate;
 use super::yaml::{self, NodeKind};
 
@@ -98,16 +99,9 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<LoadedStack, Diagnostics> 
         Ok(src) => load_str(name, src),
         Err(e) => {
             let at = e.valid_up_to();
-            let before = &bytes[..at];
-            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-            let line_start = before
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |p| p + 1);
-            let col = String::from_utf8_lossy(&before[line_start..])
-                .chars()
-                .count()
-                + 1;
+            // Everything before the first invalid byte is valid UTF-8.
+            let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let (line, col) = LineIndex::new(before).line_col(before, at);
             let d = Diagnostic::error(
                 "not-utf8",
                 name,
@@ -149,7 +143,7 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
         return fail(diags, too_big(name, src.len() as u64));
     }
     if let Some(at) = src.find('\0') {
-        let line = src[..at].matches('\n').count() + 1;
+        let (line, _) = LineIndex::new(src).line_col(src, at);
         return fail(
             diags,
             Diagnostic::error(

@@ -5,6 +5,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod load;
 pub mod model;
+pub mod position;
 pub mod schema;
 pub mod validate;
 pub mod yaml;
