@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod iam_grammar;
 pub mod load;
 pub mod model;
 pub mod position;

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 
 use super::check::{SpanMap, did_you_mean, field_path};
-use super::diagnostics::{Diagnostic, Span};
+use super::diagnostics::{Diagnostic, Severity, Span};
 use super::load::DeclaredIds;
 use super::model::{Alarm, Budget, Metric, Policy, StackFile, Stage, StringOrList, ThumbnailMode};
 use crate::kinds::iam_document;
@@ -570,26 +570,26 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
     }
     if let Some(doc) = &policy.document {
         let dp = format!("{base}.document");
-        let has_statement = doc
-            .get("Statement")
-            .is_some_and(|s| s.is_array() || s.is_object());
-        if !doc.is_object() || !has_statement {
-            v.error(
-                "document",
-                &dp,
-                format!("the `document` of policy `{id}` is not an IAM policy document"),
-            )
-            .set_label("expected a map with `Version` and `Statement`")
-            .set_help("e.g. {Version: \"2012-10-17\", Statement: [{Effect: Allow, Action: ..., Resource: ...}]}");
-        } else if let Some(ver) = doc.get("Version").and_then(|x| x.as_str())
-            && ver != "2012-10-17"
-        {
-            v.warn(
-                "document",
-                &format!("{dp}.Version"),
-                format!("policy `{id}` uses policy language version `{ver}`"),
-            )
-            .set_help("use `2012-10-17`; older versions do not support policy variables");
+        for f in super::iam_grammar::check(doc, &dp, &format!("policy `{id}`")) {
+            let span = if f.at_key {
+                v.key(&f.path)
+            } else {
+                v.value(&f.path)
+            };
+            let mut d = match f.severity {
+                Severity::Error => Diagnostic::error(f.code, v.ctx.file, f.message),
+                Severity::Warning => Diagnostic::warning(f.code, v.ctx.file, f.message),
+            }
+            .at(span)
+            .path(f.path);
+            d.label = f.label;
+            d.help = f.help;
+            if let Some((p, m)) = f.related
+                && let Some(s) = v.value(&p)
+            {
+                d = d.related(s, m);
+            }
+            v.out.push(d);
         }
     }
     // Size as IAM counts it, with real-length ARNs for stages that do not exist yet.

@@ -5,7 +5,7 @@
 
 mod common;
 mod e2e;
-// mod policy_document;
+mod policy_document;
 mod positions;
 // mod reliability;
 mod render;
