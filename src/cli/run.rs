@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::session::{GlobalArgs, Session};
 use crate::apply::{self, ApplyOptions, Progress, Status};
 use crate::plan::{self, Plan, render};
+use crate::stack::Diagnostics;
 use crate::stack::model::StackFile;
 
 /// Exit code: changes are pending (`plan --detailed-exitcode`).
@@ -75,8 +76,13 @@ fn digest(bytes: &[u8]) -> String {
 }
 
 /// Load and validate every stack; any invalid file stops the command before any network
-/// call, with every finding shown.
-fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
+/// call, with every finding shown. `preloaded` is a file already read (by `apply`, to see
+/// whether it is a saved plan): a FIFO or `/dev/stdin` cannot be read twice.
+fn load_all(
+    paths: &[PathBuf],
+    color: bool,
+    preloaded: Option<(PathBuf, Vec<u8>)>,
+) -> anyhow::Result<Vec<Loaded>> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from("stacks")]
     } else {
@@ -92,15 +98,23 @@ fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
     let mut out = Vec::new();
     let mut failed = false;
     for f in files {
-        match load_file(&f, color) {
-            Ok(model) => out.push(Loaded {
-                // The raw bytes, exactly what `apply PLAN` re-reads and compares.
-                digest: digest(&std::fs::read(&f).unwrap_or_default()),
+        let bytes = match &preloaded {
+            Some((p, bytes)) if *p == f => Ok(bytes.clone()),
+            _ => crate::stack::load::read_file(&f),
+        };
+        // The digest is of exactly the bytes validated: what `apply PLAN` compares.
+        let loaded = bytes.and_then(|b| {
+            let model = load_bytes(&f, &b, color)?;
+            Ok((model, digest(&b)))
+        });
+        match loaded {
+            Ok((model, digest)) => out.push(Loaded {
+                digest,
                 model,
                 path: f,
             }),
-            Err(rendered) => {
-                eprint!("{rendered}");
+            Err(diags) => {
+                eprint!("{}", diags.render(color));
                 failed = true;
             }
         }
@@ -168,7 +182,7 @@ fn print_plan(
 /// `ivstack plan`.
 pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<i32> {
     let color = global.color();
-    let stacks = load_all(&args.paths, color)?;
+    let stacks = load_all(&args.paths, color, None)?;
     if args.out.is_some() && stacks.len() != 1 {
         bail!(
             "--out saves the plan of one stack; {} stack files were given",
@@ -222,12 +236,40 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Read a saved plan, or None when the file is not one (then it is a stack file).
-fn read_saved(path: &Path) -> anyhow::Result<Option<SavedPlan>> {
-    let Ok(bytes) = std::fs::read(path) else {
-        return Ok(None);
+/// The largest saved plan read (a plan of a large stack is larger than its file).
+const MAX_SAVED_PLAN_BYTES: usize = 256 * 1024 * 1024;
+
+/// Read the one file given to `apply`, bounded whatever it is: a saved plan may be larger
+/// than a stack file, but only a regular file gets the larger bound (it says its size;
+/// a FIFO or a device could be endless). `None` when it cannot be read: the stack-file
+/// loader then says why.
+fn read_given(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    use crate::stack::load::{Bounded, read_bounded};
+    use crate::stack::yaml::MAX_FILE_BYTES;
+    let bounded = match read_bounded(path, MAX_FILE_BYTES) {
+        Ok(Bounded::TooLarge(Some(_))) => read_bounded(path, MAX_SAVED_PLAN_BYTES),
+        other => other,
     };
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+    match bounded {
+        Ok(Bounded::Complete(bytes)) => Ok(Some(bytes)),
+        Ok(Bounded::TooLarge(Some(_))) => bail!(
+            "{} is larger than {} MiB, too large for a saved plan",
+            path.display(),
+            MAX_SAVED_PLAN_BYTES >> 20
+        ),
+        Ok(Bounded::TooLarge(None)) => {
+            bail!(
+                "{}",
+                crate::stack::load::too_big(&path.display().to_string(), None).message
+            )
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// The saved plan in `bytes`, or None when they are not one (then they are a stack file).
+fn parse_saved(path: &Path, bytes: &[u8]) -> anyhow::Result<Option<SavedPlan>> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return Ok(None);
     };
     if value.get("ivstack_saved_plan").is_none() {
@@ -256,13 +298,18 @@ pub async fn apply_cmd(
     destroy: bool,
 ) -> anyhow::Result<i32> {
     let color = global.color();
+    let mut preloaded = None;
     if !destroy
-        && args.paths.len() == 1
-        && let Some(saved) = read_saved(&args.paths[0])?
+        && let [path] = args.paths.as_slice()
+        && !path.is_dir()
+        && let Some(bytes) = read_given(path)?
     {
-        return apply_saved(global, &args.paths[0], saved).await;
+        if let Some(saved) = parse_saved(path, &bytes)? {
+            return apply_saved(global, path, saved).await;
+        }
+        preloaded = Some((path.clone(), bytes));
     }
-    let stacks = load_all(&args.paths, color)?;
+    let stacks = load_all(&args.paths, color, preloaded)?;
     let mut code = 0;
     for s in &stacks {
         let session = Session::open(global, &s.model).await?;
@@ -367,11 +414,12 @@ async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
 
 /// Apply a saved plan exactly, refusing when the stack file or anything observed changed.
 async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyhow::Result<i32> {
-    let bytes = std::fs::read(&saved.stack_file).with_context(|| {
-        format!(
-            "the plan in {} was made from {}, which cannot be read now",
+    let bytes = crate::stack::load::read_file(&saved.stack_file).map_err(|diags| {
+        anyhow::anyhow!(
+            "the plan in {} was made from {}, which cannot be read now: {}",
             file.display(),
-            saved.stack_file.display()
+            saved.stack_file.display(),
+            diags.render(false).trim_end()
         )
     })?;
     if digest(&bytes) != saved.stack_digest {
@@ -381,7 +429,8 @@ async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyh
             file.display()
         );
     }
-    let model = load_file(&saved.stack_file, false).map_err(|d| anyhow::anyhow!("{d}"))?;
+    let model = load_bytes(&saved.stack_file, &bytes, false)
+        .map_err(|d| anyhow::anyhow!("{}", d.render(false).trim_end()))?;
     let session = Session::open(global, &model).await?;
     let current = make_plan(&session, &model, saved.plan.destroy).await?;
     if current.observed != saved.plan.observed {
@@ -415,16 +464,12 @@ async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyh
     Ok(code)
 }
 
-/// Load and validate one stack file: the model, or the rendered findings
-/// (warnings of a file that loads are shown too).
-fn load_file(path: &Path, color: bool) -> Result<StackFile, String> {
-    match crate::stack::load_file(path) {
-        Ok(loaded) => {
-            if !loaded.warnings.is_empty() {
-                eprint!("{}", loaded.warnings.render(color));
-            }
-            Ok(loaded.model)
-        }
-        Err(diags) => Err(diags.render(color)),
+/// Load and validate one stack file from its bytes: the model, or the findings (warnings
+/// of a file that loads are shown).
+fn load_bytes(path: &Path, bytes: &[u8], color: bool) -> Result<StackFile, Diagnostics> {
+    let loaded = crate::stack::load_bytes(&path.display().to_string(), bytes)?;
+    if !loaded.warnings.is_empty() {
+        eprint!("{}", loaded.warnings.render(color));
     }
+    Ok(loaded.model)
 }

@@ -7,6 +7,6 @@ mod common;
 mod e2e;
 mod policy_document;
 mod positions;
-// mod reliability;
+mod reliability;
 mod render;
 mod validate;

@@ -39,7 +39,10 @@ fn ivstack(cwd: &Path) -> std::process::Command {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
         .env("AWS_CONFIG_FILE", cwd.join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", cwd.join("no-aws-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            cwd.join("no-aws-credentials"),
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
@@ -151,7 +154,8 @@ async fn ctrl_c_while_plan_reads_the_live_account_exits_130() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeout_while_apply_reads_the_live_account_exits_130() {
-    let out = against_a_silent_endpoint(&["--timeout", "1", "apply", "--auto-approve"], false).await;
+    let out =
+        against_a_silent_endpoint(&["--timeout", "1", "apply", "--auto-approve"], false).await;
     assert_code(&out, 130);
     let err = stderr(&out);
     assert!(err.contains("--timeout of 1s reached"), "{}", text(&out));
@@ -328,9 +332,7 @@ async fn no_secret_reaches_any_log_of_either_side() {
         .http_client(common::http_client())
         .region(aws_config::Region::new(common::REGION))
         .endpoint_url(&url)
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(creds),
-        )
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
         .build();
     let ivs = Ivs::new(&config);
     let stage = ivs.list_stages().send().await.expect("list stages");
@@ -361,12 +363,19 @@ async fn no_secret_reaches_any_log_of_either_side() {
     for (what, output) in [
         ("serve stdout", banner.join("\n")),
         ("serve stderr", serve_err),
-        ("client stdout", String::from_utf8_lossy(&client.stdout).into()),
+        (
+            "client stdout",
+            String::from_utf8_lossy(&client.stdout).into(),
+        ),
         ("client stderr", stderr(&client)),
     ] {
         for secret in [SECRET_KEY, SESSION_TOKEN, token.as_str()] {
             if let Some(at) = output.find(secret) {
-                let from = output[..at].char_indices().rev().nth(200).map_or(0, |c| c.0);
+                let from = output[..at]
+                    .char_indices()
+                    .rev()
+                    .nth(200)
+                    .map_or(0, |c| c.0);
                 panic!(
                     "{what} shows a secret: ...{}",
                     &output[from..(at + secret.len()).min(output.len())]
@@ -496,7 +505,13 @@ fn local_serve_help_shows_only_what_serve_uses() {
         .expect("run");
     assert_code(&out, 0);
     let help = String::from_utf8_lossy(&out.stdout).into_owned();
-    for used in ["--port", "--state", "--latency-ms", "--verbose", "--no-color"] {
+    for used in [
+        "--port",
+        "--state",
+        "--latency-ms",
+        "--verbose",
+        "--no-color",
+    ] {
         assert!(help.contains(used), "{used} missing from:\n{help}");
     }
     for ignored in [
@@ -530,10 +545,22 @@ async fn aws_options_work_before_and_after_the_subcommand() {
         vec!["--endpoint-url", url, "plan", s, "--detailed-exitcode"],
         vec!["plan", s, "--endpoint-url", url, "--detailed-exitcode"],
         vec!["plan", "--timeout", "60", "--endpoint-url", url, s, "-v"],
-        vec!["-v", "--rate", "ListStages=50", "plan", s, "--endpoint-url", url],
+        vec![
+            "-v",
+            "--rate",
+            "ListStages=50",
+            "plan",
+            s,
+            "--endpoint-url",
+            url,
+        ],
     ] {
         let out = ivstack(dir.path()).args(&args).output().expect("run");
-        let want = if args.contains(&"--detailed-exitcode") { 2 } else { 0 };
+        let want = if args.contains(&"--detailed-exitcode") {
+            2
+        } else {
+            0
+        };
         assert_code(&out, want);
         assert!(
             String::from_utf8_lossy(&out.stdout).contains("+ stage.main (rel-main)"),
