@@ -20,11 +20,11 @@ pub struct SchemaArgs {
     pub check: Option<PathBuf>,
 }
 
-/// Run `schema`. Returns the exit code.
+/// Run `schema`. Returns the exit code; a closed standard output ends it quietly.
 pub fn run(args: &SchemaArgs) -> anyhow::Result<i32> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    run_to(args, &mut out)
+    run_to(args, &mut out).map_err(super::output::with_stdout_closed)
 }
 
 /// Run `schema`, writing to `out`.
