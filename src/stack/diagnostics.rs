@@ -282,7 +282,9 @@ impl Diagnostics {
 
     /// Print to standard error, in colour when it is a terminal and `NO_COLOR` is unset.
     pub fn eprint(&self) {
-        eprint!("{}", self.render(color_for_stderr()));
+        // Nowhere to report a failure to write to standard error.
+        let text = self.render(color_for_stderr());
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     }
 }
 
