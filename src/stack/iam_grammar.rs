@@ -14,12 +14,12 @@
 //!   operator names, their `…IfExists` forms (not for `Null`) and the `ForAllValues:` /
 //!   `ForAnyValue:` set prefixes; keys carry a service prefix (`aws:`, `ivs:`, ...).
 //!
-//! Findings come back with absolute field paths; the caller positions them.
+//! Findings come back with absolute field paths, positioned from the file's spans.
 
 use serde_json::Value;
 
-use super::check::{did_you_mean, push_key};
-use super::diagnostics::Severity;
+use super::check::{SpanMap, did_you_mean, push_key};
+use super::diagnostics::{Diagnostic, Severity};
 
 /// Elements of a policy document.
 const DOCUMENT_ELEMENTS: &[&str] = &["Version", "Id", "Statement"];
@@ -159,6 +159,41 @@ fn describe(v: &Value) -> String {
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a map".into(),
     }
+}
+
+/// The findings about `doc`, the raw document at `path` of the policy that `owner` names,
+/// in `file`, positioned with its `spans`.
+pub fn diagnostics(
+    doc: &Value,
+    path: &str,
+    owner: &str,
+    file: &str,
+    spans: &SpanMap,
+) -> Vec<Diagnostic> {
+    check(doc, path, owner)
+        .into_iter()
+        .map(|f| {
+            let span = if f.at_key {
+                spans.key_span(&f.path)
+            } else {
+                spans.value_span(&f.path)
+            };
+            let mut d = match f.severity {
+                Severity::Error => Diagnostic::error(f.code, file, f.message),
+                Severity::Warning => Diagnostic::warning(f.code, file, f.message),
+            }
+            .at(span)
+            .path(f.path);
+            d.label = f.label;
+            d.help = f.help;
+            if let Some((p, m)) = f.related
+                && let Some(s) = spans.value_span(&p)
+            {
+                d = d.related(s, m);
+            }
+            d
+        })
+        .collect()
 }
 
 /// Check `doc`, the raw document at `path` of the policy that `owner` names.

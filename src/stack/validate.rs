@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 
 use super::check::{SpanMap, did_you_mean, field_path};
-use super::diagnostics::{Diagnostic, Severity, Span};
+use super::diagnostics::{Diagnostic, Span};
 use super::load::DeclaredIds;
 use super::model::{Alarm, Budget, Metric, Policy, StackFile, Stage, StringOrList, ThumbnailMode};
 use crate::kinds::iam_document;
@@ -569,28 +569,9 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
         }
     }
     if let Some(doc) = &policy.document {
-        let dp = format!("{base}.document");
-        for f in super::iam_grammar::check(doc, &dp, &format!("policy `{id}`")) {
-            let span = if f.at_key {
-                v.key(&f.path)
-            } else {
-                v.value(&f.path)
-            };
-            let mut d = match f.severity {
-                Severity::Error => Diagnostic::error(f.code, v.ctx.file, f.message),
-                Severity::Warning => Diagnostic::warning(f.code, v.ctx.file, f.message),
-            }
-            .at(span)
-            .path(f.path);
-            d.label = f.label;
-            d.help = f.help;
-            if let Some((p, m)) = f.related
-                && let Some(s) = v.value(&p)
-            {
-                d = d.related(s, m);
-            }
-            v.out.push(d);
-        }
+        let (dp, owner) = (format!("{base}.document"), format!("policy `{id}`"));
+        let found = super::iam_grammar::diagnostics(doc, &dp, &owner, v.ctx.file, v.ctx.spans);
+        v.out.extend(found);
     }
     // Size as IAM counts it, with real-length ARNs for stages that do not exist yet.
     // Rendering is skipped when even a generous upper bound fits.
