@@ -104,6 +104,8 @@ fn log_color(
 
 fn init_logging(common: &CommonArgs) {
     use std::io::IsTerminal;
+    // Error messages are redacted too, with or without logs.
+    redact::register_environment_secrets();
     let level = match common.verbose {
         0 => return,
         1 => tracing::Level::DEBUG,
@@ -116,7 +118,6 @@ fn init_logging(common: &CommonArgs) {
     );
     // Every log line of the process (ours, the AWS SDK's, the local endpoint's) passes
     // through one writer, which redacts secrets.
-    redact::register_environment_secrets();
     tracing_subscriber::fmt()
         .with_max_level(level)
         .with_ansi(color)

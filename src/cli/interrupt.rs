@@ -64,10 +64,7 @@ impl Stop {
     /// The error ending a command that stopped while `doing` (e.g. "reading the live
     /// account"), when `changed` says whether anything was changed.
     pub fn interrupted(&self, doing: &str, changed: bool) -> Interrupted {
-        let what = match self.reason() {
-            Some(Reason::Deadline(secs)) => format!("--timeout of {secs}s reached"),
-            _ => "interrupted".to_string(),
-        };
+        let what = self.what();
         let outcome = if changed {
             "run the same command again to converge"
         } else {
@@ -75,6 +72,24 @@ impl Stop {
         };
         Interrupted {
             message: format!("{what} while {doing}: {outcome}"),
+        }
+    }
+
+    /// The error ending a command that stopped before it got to `stack` (stacks before it
+    /// were planned or applied, and reported).
+    pub fn interrupted_before(&self, stack: &str) -> Interrupted {
+        Interrupted {
+            message: format!(
+                "{} before stack `{stack}`: it and the stacks after it were left as they are",
+                self.what()
+            ),
+        }
+    }
+
+    fn what(&self) -> String {
+        match self.reason() {
+            Some(Reason::Deadline(secs)) => format!("--timeout of {secs}s reached"),
+            _ => "interrupted".to_string(),
         }
     }
 
@@ -163,6 +178,10 @@ mod tests {
         assert_eq!(
             stop.interrupted("applying", true).message,
             "interrupted while applying: run the same command again to converge"
+        );
+        assert_eq!(
+            stop.interrupted_before("b").message,
+            "interrupted before stack `b`: it and the stacks after it were left as they are"
         );
     }
 

@@ -200,9 +200,7 @@ impl Session {
         stop: &Stop,
     ) -> anyhow::Result<Session> {
         if stop.is_stopped() {
-            return Err(stop
-                .interrupted(&format!("before stack `{}`", stack.stack), false)
-                .into());
+            return Err(stop.interrupted_before(&stack.stack).into());
         }
         let connecting = Self::connect(global, stack, stop.clone());
         tokio::select! {
