@@ -90,28 +90,33 @@ impl Aws {
         let ivs = aws_sdk_ivsrealtime::Client::from_conf(
             aws_sdk_ivsrealtime::config::Builder::from(&shared)
                 .interceptor(stats.clone())
+                .interceptor(errors::EndpointRecorder)
                 .build(),
         );
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&shared)
                 .region(global.clone())
                 .interceptor(stats.clone())
+                .interceptor(errors::EndpointRecorder)
                 .build(),
         );
         let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
             aws_sdk_cloudwatch::config::Builder::from(&shared)
                 .interceptor(stats.clone())
+                .interceptor(errors::EndpointRecorder)
                 .build(),
         );
         let budgets = aws_sdk_budgets::Client::from_conf(
             aws_sdk_budgets::config::Builder::from(&shared)
                 .region(global)
                 .interceptor(stats.clone())
+                .interceptor(errors::EndpointRecorder)
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&shared)
                 .interceptor(stats.clone())
+                .interceptor(errors::EndpointRecorder)
                 .build(),
         );
         Ok(Aws {

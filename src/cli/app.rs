@@ -3,17 +3,21 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use crate::cli::interrupt::{EXIT_INTERRUPTED, Interrupted, Stop};
+use crate::cli::output::{StdoutClosed, say};
+use crate::cli::redact;
 use crate::cli::run::{self, ApplyArgs, PlanArgs};
-use crate::cli::session::GlobalArgs;
+use crate::cli::session::{AwsArgs, GlobalArgs};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0    success, or nothing to do
+  0    success, or nothing to do (also when standard output is closed early: `plan | head`)
   1    error (invalid stack file, AWS error, refused or failed apply)
   2    changes pending (plan --detailed-exitcode)
-  130  interrupted (Ctrl-C) or --timeout reached during apply; run again to converge";
+  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply or destroy: what was in
+       flight finished; nothing was planned or changed after that; run again to converge";
 
 /// Keep Amazon IVS Real-Time stages, IAM policies, CloudWatch alarms and AWS Budgets
 /// exactly as declarative YAML stack files say.
@@ -21,9 +25,26 @@ Exit codes:
 #[command(name = "ivstack", version, after_help = EXIT_CODES)]
 struct Cli {
     #[command(flatten)]
-    global: GlobalArgs,
+    common: CommonArgs,
+    // The AWS options may also come before the command (`ivstack --local apply`).
+    #[command(flatten)]
+    aws: AwsArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Options of every command.
+#[derive(Debug, Clone, Args)]
+struct CommonArgs {
+    /// More logging on standard error (-v: AWS calls and retries, -vv: everything), with
+    /// credentials, tokens, signatures and keys redacted.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// No colour in the output or the logs (also when NO_COLOR is set or the output is
+    /// not a terminal).
+    #[arg(long, global = true)]
+    no_color: bool,
 }
 
 #[derive(Subcommand)]
@@ -49,48 +70,207 @@ enum LocalCommand {
     Serve(crate::cli::local::ServeArgs),
 }
 
-fn init_logging(verbose: u8) {
-    let level = match verbose {
+impl Command {
+    /// The AWS options written after the command, for the commands that have them.
+    fn aws(&self) -> Option<&AwsArgs> {
+        match self {
+            Command::Plan(a) => Some(&a.aws),
+            Command::Apply(a) | Command::Destroy(a) => Some(&a.aws),
+            _ => None,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Validate(_) => "validate",
+            Command::Schema(_) => "schema",
+            Command::Plan(_) => "plan",
+            Command::Apply(_) => "apply",
+            Command::Destroy(_) => "destroy",
+            Command::Local(LocalCommand::Serve(_)) => "local serve",
+        }
+    }
+}
+
+/// Colour in logs only when standard error is a terminal, and never with `--no-color` or
+/// `NO_COLOR`.
+fn log_color(
+    no_color: bool,
+    no_color_env: Option<&std::ffi::OsStr>,
+    stderr_terminal: bool,
+) -> bool {
+    !no_color && no_color_env.is_none_or(|v| v.is_empty()) && stderr_terminal
+}
+
+fn init_logging(common: &CommonArgs) {
+    use std::io::IsTerminal;
+    // Error messages are redacted too, with or without logs.
+    redact::register_environment_secrets();
+    let level = match common.verbose {
         0 => return,
         1 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
+    let color = log_color(
+        common.no_color,
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::io::stderr().is_terminal(),
+    );
+    // Every log line of the process (ours, the AWS SDK's, the local endpoint's) passes
+    // through one writer, which redacts secrets.
     tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_writer(redact::LogWriter)
         .init();
+}
+
+/// The options of `plan` / `apply` / `destroy`, resolved; for other commands, an error if
+/// any AWS option was given before the command (it would be ignored).
+fn global_args(cli: &Cli) -> Result<Option<GlobalArgs>, clap::Error> {
+    let mut cmd = Cli::command();
+    match cli.command.aws() {
+        Some(after) => {
+            GlobalArgs::resolve(cli.common.verbose, cli.common.no_color, &cli.aws, after)
+                .map(Some)
+                .map_err(|msg| cmd.error(clap::error::ErrorKind::ArgumentConflict, msg))
+        }
+        None => match cli.aws.given().first() {
+            Some(option) => Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "{option} is an option of plan, apply and destroy; `{}` does not use it",
+                    cli.command.name()
+                ),
+            )),
+            None => Ok(None),
+        },
+    }
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.global.verbose);
+    let global = match global_args(&cli) {
+        Ok(g) => g,
+        Err(e) => e.exit(),
+    };
+    init_logging(&cli.common);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
+    let stop = Stop::new();
     let result = runtime.block_on(async {
-        match &cli.command {
-            Command::Validate(args) => crate::cli::validate::run(args),
-            Command::Schema(args) => crate::cli::schema::run(args),
-            Command::Plan(args) => run::plan_cmd(&cli.global, args).await,
-            Command::Apply(args) => run::apply_cmd(&cli.global, args, false).await,
-            Command::Destroy(args) => run::apply_cmd(&cli.global, args, true).await,
-            Command::Local(LocalCommand::Serve(args)) => {
-                crate::cli::local::serve(args.clone()).await.map(|()| 0)
+        // Commands that talk to AWS, and the endpoint, stop gracefully on Ctrl-C; the
+        // offline commands keep the default (Ctrl-C ends them at once).
+        if matches!(cli.command, Command::Validate(_) | Command::Schema(_)) {
+            return dispatch(&cli, global.as_ref(), &stop).await;
+        }
+        if let Err(e) = stop.listen_for_ctrl_c() {
+            return Err(anyhow::Error::new(e).context("cannot listen for Ctrl-C"));
+        }
+        if let Some(g) = &global {
+            stop.deadline_in(g.timeout.max(1));
+        }
+        dispatch(&cli, global.as_ref(), &stop).await
+    });
+    // A thread may still wait for an answer on the terminal (Ctrl-C at the prompt): do
+    // not wait for it.
+    runtime.shutdown_background();
+    ExitCode::from(exit_code(result))
+}
+
+async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow::Result<i32> {
+    let aws = || global.ok_or_else(|| anyhow::anyhow!("internal error: no AWS options resolved"));
+    match &cli.command {
+        Command::Validate(args) => crate::cli::validate::run(args, cli.common.no_color),
+        Command::Schema(args) => crate::cli::schema::run(args),
+        Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
+        Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
+        Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,
+        Command::Local(LocalCommand::Serve(args)) => crate::cli::local::serve(args.clone(), stop)
+            .await
+            .map(|()| 0),
+    }
+}
+
+/// The process exit code of a command's outcome, after saying what went wrong.
+fn exit_code(result: anyhow::Result<i32>) -> u8 {
+    match result {
+        Ok(code) => u8::try_from(code).unwrap_or(1),
+        // Nobody reads the rest of the output: end quietly.
+        Err(e) if e.is::<StdoutClosed>() => 0,
+        Err(e) => {
+            say!("error: {}", redact::redact(&format!("{e:#}")));
+            if e.is::<Interrupted>() {
+                EXIT_INTERRUPTED as u8
+            } else {
+                1
             }
         }
-    });
-    match result {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn logs_are_coloured_only_on_a_terminal_without_no_color() {
+        assert!(log_color(false, None, true));
+        assert!(log_color(false, Some(OsStr::new("")), true));
+        assert!(!log_color(true, None, true));
+        assert!(!log_color(false, Some(OsStr::new("1")), true));
+        assert!(!log_color(false, None, false));
+    }
+
+    #[test]
+    fn exit_codes_of_outcomes() {
+        assert_eq!(exit_code(Ok(2)), 2);
+        assert_eq!(exit_code(Err(StdoutClosed.into())), 0);
+        let stopped = Interrupted {
+            message: "interrupted while reading the live account: nothing was changed".into(),
+        };
+        assert_eq!(exit_code(Err(stopped.into())), 130);
+        assert_eq!(exit_code(Err(anyhow::anyhow!("boom"))), 1);
+    }
+
+    #[test]
+    fn aws_options_before_and_after_the_command_merge() {
+        let cli = Cli::try_parse_from([
+            "ivstack",
+            "--endpoint-url",
+            "http://a",
+            "--rate",
+            "A=1",
+            "plan",
+            "--timeout",
+            "5",
+            "--rate",
+            "B=2",
+            "-v",
+        ])
+        .expect("parse");
+        let g = global_args(&cli)
+            .expect("resolve")
+            .expect("plan has AWS options");
+        assert_eq!(g.endpoint_url.as_deref(), Some("http://a"));
+        assert_eq!(g.timeout, 5);
+        assert_eq!(g.rate, vec!["A=1", "B=2"]);
+        assert_eq!(g.verbose, 1);
+        assert_eq!(g.max_concurrency, 8);
+        let cli = Cli::try_parse_from(["ivstack", "--local", "apply", "--endpoint-url", "x"])
+            .expect("parse");
+        assert!(global_args(&cli).is_err());
+        let cli = Cli::try_parse_from(["ivstack", "--timeout", "5", "validate"]).expect("parse");
+        assert!(global_args(&cli).is_err());
+        Cli::command().debug_assert();
     }
 }

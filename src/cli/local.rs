@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
+use super::interrupt::Stop;
+use super::output::{self, say};
+use super::redact;
 use ivstack_local::{LocalConfig, start};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,22 +76,35 @@ impl ServeArgs {
     }
 }
 
-/// Start the endpoint, print how to use it, and run until Ctrl-C.
-pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = args.to_config();
-    let endpoint = start(config.clone()).await?;
-    println!("ivstack local endpoint listening on {}", endpoint.url());
-    if let Some(path) = &config.state_file {
-        println!("state file: {}", path.display());
+/// The secret key shown in the printed exports: the well-known default as it is, anything
+/// else is a secret the person just typed and does not need echoed (or logged).
+fn shown_secret(secret: &str) -> &str {
+    if secret == LocalConfig::default().secret_key {
+        secret
+    } else {
+        "<the --secret-key given>"
     }
-    println!();
-    println!("export AWS_ENDPOINT_URL={}", endpoint.url());
-    println!("export AWS_ACCESS_KEY_ID={}", config.access_key);
-    println!("export AWS_SECRET_ACCESS_KEY={}", config.secret_key);
-    println!("export AWS_REGION={}", config.region);
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
-    eprintln!("shutting down...");
+}
+
+/// Start the endpoint, print how to use it, and run until the run is stopped (Ctrl-C).
+/// Standard output is best effort: `ivstack local serve | head -1` still serves.
+pub async fn serve(args: ServeArgs, stop: &Stop) -> anyhow::Result<()> {
+    let config = args.to_config();
+    redact::register_secret(&config.secret_key);
+    let endpoint = start(config.clone()).await?;
+    let mut banner = format!("ivstack local endpoint listening on {}\n", endpoint.url());
+    if let Some(path) = &config.state_file {
+        banner.push_str(&format!("state file: {}\n", path.display()));
+    }
+    banner.push_str(&format!(
+        "\nexport AWS_ENDPOINT_URL={}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nexport AWS_REGION={}\n",
+        endpoint.url(),
+        config.access_key,
+        shown_secret(&config.secret_key),
+        config.region
+    ));
+    output::print_best_effort(&banner);
+    stop.stopped().await;
+    say!("shutting down...");
     endpoint.shutdown().await
 }

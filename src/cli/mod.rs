@@ -1,7 +1,11 @@
-//! The commands, one module each; `main.rs` only parses arguments and dispatches here.
+//! The command line: the grammar, logging and dispatch (`app`), one module per command, and
+//! what they share (stopping, output, redaction). `main.rs` only calls `app::main`.
 
 pub mod app;
+pub mod interrupt;
 pub mod local;
+pub mod output;
+pub mod redact;
 pub mod run;
 pub mod schema;
 pub mod session;

@@ -1,23 +1,32 @@
 //! `ivstack plan`, `apply` and `destroy`: load the stack files, observe, plan, show, and
 //! (for apply/destroy) confirm and execute. Also the saved-plan file and its staleness
-//! check.
+//! check, and the exit codes of these commands.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
-use super::session::{GlobalArgs, Session};
+use super::interrupt::Stop;
+use super::output::{self, say};
+use super::redact::redact;
+use super::session::{AwsArgs, GlobalArgs, Session};
 use crate::apply::{self, ApplyOptions, Progress, Status};
 use crate::plan::{self, Plan, render};
+use crate::stack::Diagnostics;
 use crate::stack::model::StackFile;
 
 /// Exit code: changes are pending (`plan --detailed-exitcode`).
 pub const EXIT_CHANGES: i32 = 2;
-/// Exit code: interrupted (Ctrl-C) or deadline reached.
-pub const EXIT_INTERRUPTED: i32 = 130;
+/// Exit code: stopped by Ctrl-C or `--timeout`.
+pub use super::interrupt::EXIT_INTERRUPTED;
+
+/// Test hook: when set, apply pauses once its last operation has finished and waits for
+/// the run to be stopped (Ctrl-C), so that a test can deliver the signal at exactly that
+/// point. Printed marker: `ivstack-test: apply finished`. Not for users.
+pub const TEST_PAUSE_AFTER_APPLY: &str = "IVSTACK_TEST_PAUSE_AFTER_APPLY";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -38,6 +47,9 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    // Last: its help heading would apply to the fields after it.
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -47,6 +59,9 @@ pub struct ApplyArgs {
     /// Apply without asking (required when stdin is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
+    // Last: its help heading would apply to the fields after it.
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// What `plan --out` writes and `apply FILE` reads.
@@ -75,8 +90,13 @@ fn digest(bytes: &[u8]) -> String {
 }
 
 /// Load and validate every stack; any invalid file stops the command before any network
-/// call, with every finding shown.
-fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
+/// call, with every finding shown. `preloaded` is a file already read (by `apply`, to see
+/// whether it is a saved plan): a FIFO or `/dev/stdin` cannot be read twice.
+fn load_all(
+    paths: &[PathBuf],
+    color: bool,
+    preloaded: Option<(PathBuf, Vec<u8>)>,
+) -> anyhow::Result<Vec<Loaded>> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from("stacks")]
     } else {
@@ -92,15 +112,23 @@ fn load_all(paths: &[PathBuf], color: bool) -> anyhow::Result<Vec<Loaded>> {
     let mut out = Vec::new();
     let mut failed = false;
     for f in files {
-        match load_file(&f, color) {
-            Ok(model) => out.push(Loaded {
-                // The raw bytes, exactly what `apply PLAN` re-reads and compares.
-                digest: digest(&std::fs::read(&f).unwrap_or_default()),
+        let bytes = match &preloaded {
+            Some((p, bytes)) if *p == f => Ok(bytes.clone()),
+            _ => crate::stack::load::read_file(&f),
+        };
+        // The digest is of exactly the bytes validated: what `apply PLAN` compares.
+        let loaded = bytes.and_then(|b| {
+            let model = load_bytes(&f, &b, color)?;
+            Ok((model, digest(&b)))
+        });
+        match loaded {
+            Ok((model, digest)) => out.push(Loaded {
+                digest,
                 model,
                 path: f,
             }),
-            Err(rendered) => {
-                eprint!("{rendered}");
+            Err(diags) => {
+                output::stderr_text(&diags.render(color));
                 failed = true;
             }
         }
@@ -130,21 +158,23 @@ fn show_paths(paths: &[PathBuf]) -> String {
 async fn make_plan(session: &Session, stack: &StackFile, destroy: bool) -> anyhow::Result<Plan> {
     let observed = tokio::select! {
         o = crate::observe::observe(&session.aws, stack) => o?,
-        _ = session.cancel.cancelled() => bail!("interrupted while reading the live account"),
+        () = session.stop.stopped() => {
+            return Err(session.stop.interrupted("reading the live account", false).into());
+        }
     };
     Ok(plan::compute::plan(stack, &observed, destroy))
 }
 
-fn print_plan(
+/// Render a plan for standard output.
+fn render_plan(
     plan: &Plan,
     format: OutputFormat,
     color: bool,
     session: &Session,
-) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match format {
-        OutputFormat::Text => write!(stdout, "{}", render::text(plan, color))?,
-        OutputFormat::Markdown => writeln!(stdout, "{}", render::markdown(plan))?,
+) -> anyhow::Result<String> {
+    Ok(match format {
+        OutputFormat::Text => render::text(plan, color),
+        OutputFormat::Markdown => format!("{}\n", render::markdown(plan)),
         OutputFormat::Json => {
             let mut v = render::json(plan);
             if let Some(obj) = v.as_object_mut() {
@@ -159,16 +189,16 @@ fn print_plan(
                     }),
                 );
             }
-            writeln!(stdout, "{}", serde_json::to_string_pretty(&v)?)?;
+            format!("{}\n", serde_json::to_string_pretty(&v)?)
         }
-    }
-    Ok(())
+    })
 }
 
-/// `ivstack plan`.
-pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<i32> {
+/// `ivstack plan`. Read-only: a closed standard output ends it quietly with exit 0 (a
+/// plan given `--out` is still saved).
+pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs, stop: &Stop) -> anyhow::Result<i32> {
     let color = global.color();
-    let stacks = load_all(&args.paths, color)?;
+    let stacks = load_all(&args.paths, color, None)?;
     if args.out.is_some() && stacks.len() != 1 {
         bail!(
             "--out saves the plan of one stack; {} stack files were given",
@@ -177,7 +207,7 @@ pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<i3
     }
     let mut any_changes = false;
     for s in &stacks {
-        let session = Session::open(global, &s.model).await?;
+        let session = Session::open(global, &s.model, stop).await?;
         let result = make_plan(&session, &s.model, false).await;
         let plan = match result {
             Ok(p) => p,
@@ -187,9 +217,18 @@ pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<i3
             }
         };
         any_changes |= plan.has_changes();
-        print_plan(&plan, args.output, color, &session)?;
+        let shown =
+            render_plan(&plan, args.output, color, &session).and_then(|text| output::print(&text));
+        let stdout_closed = match shown {
+            Ok(()) => false,
+            Err(e) if e.is::<output::StdoutClosed>() => true,
+            Err(e) => {
+                session.close().await?;
+                return Err(e);
+            }
+        };
         if global.verbose > 0 {
-            eprintln!("{}", session.traffic_line());
+            say!("{}", session.traffic_line());
         }
         if let Some(out) = &args.out {
             let saved = SavedPlan {
@@ -200,13 +239,18 @@ pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<i3
                 plan: plan.clone(),
             };
             write_atomic(out, &serde_json::to_vec_pretty(&saved)?)?;
-            eprintln!(
-                "Saved the plan to {}. Apply exactly it with: ivstack apply {}",
-                out.display(),
-                out.display()
-            );
+            if !stdout_closed {
+                say!(
+                    "Saved the plan to {}. Apply exactly it with: ivstack apply {}",
+                    out.display(),
+                    out.display()
+                );
+            }
         }
         session.close().await?;
+        if stdout_closed {
+            return Err(output::StdoutClosed.into());
+        }
     }
     Ok(if args.detailed_exitcode && any_changes {
         EXIT_CHANGES
@@ -222,12 +266,40 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Read a saved plan, or None when the file is not one (then it is a stack file).
-fn read_saved(path: &Path) -> anyhow::Result<Option<SavedPlan>> {
-    let Ok(bytes) = std::fs::read(path) else {
-        return Ok(None);
+/// The largest saved plan read (a plan of a large stack is larger than its file).
+const MAX_SAVED_PLAN_BYTES: usize = 256 * 1024 * 1024;
+
+/// Read the one file given to `apply`, bounded whatever it is: a saved plan may be larger
+/// than a stack file, but only a regular file gets the larger bound (it says its size;
+/// a FIFO or a device could be endless). `None` when it cannot be read: the stack-file
+/// loader then says why.
+fn read_given(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    use crate::stack::load::{Bounded, read_bounded};
+    use crate::stack::yaml::MAX_FILE_BYTES;
+    let bounded = match read_bounded(path, MAX_FILE_BYTES) {
+        Ok(Bounded::TooLarge(Some(_))) => read_bounded(path, MAX_SAVED_PLAN_BYTES),
+        other => other,
     };
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+    match bounded {
+        Ok(Bounded::Complete(bytes)) => Ok(Some(bytes)),
+        Ok(Bounded::TooLarge(Some(_))) => bail!(
+            "{} is larger than {} MiB, too large for a saved plan",
+            path.display(),
+            MAX_SAVED_PLAN_BYTES >> 20
+        ),
+        Ok(Bounded::TooLarge(None)) => {
+            bail!(
+                "{}",
+                crate::stack::load::too_big(&path.display().to_string(), None).message
+            )
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// The saved plan in `bytes`, or None when they are not one (then they are a stack file).
+fn parse_saved(path: &Path, bytes: &[u8]) -> anyhow::Result<Option<SavedPlan>> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return Ok(None);
     };
     if value.get("ivstack_saved_plan").is_none() {
@@ -254,18 +326,24 @@ pub async fn apply_cmd(
     global: &GlobalArgs,
     args: &ApplyArgs,
     destroy: bool,
+    stop: &Stop,
 ) -> anyhow::Result<i32> {
     let color = global.color();
+    let mut preloaded = None;
     if !destroy
-        && args.paths.len() == 1
-        && let Some(saved) = read_saved(&args.paths[0])?
+        && let [path] = args.paths.as_slice()
+        && !path.is_dir()
+        && let Some(bytes) = read_given(path)?
     {
-        return apply_saved(global, &args.paths[0], saved).await;
+        if let Some(saved) = parse_saved(path, &bytes)? {
+            return apply_saved(global, path, saved, stop).await;
+        }
+        preloaded = Some((path.clone(), bytes));
     }
-    let stacks = load_all(&args.paths, color)?;
+    let stacks = load_all(&args.paths, color, preloaded)?;
     let mut code = 0;
     for s in &stacks {
-        let session = Session::open(global, &s.model).await?;
+        let session = Session::open(global, &s.model, stop).await?;
         let plan = match make_plan(&session, &s.model, destroy).await {
             Ok(p) => p,
             Err(e) => {
@@ -273,15 +351,23 @@ pub async fn apply_cmd(
                 return Err(e);
             }
         };
-        print!("{}", render::text(&plan, color));
+        // Shown if anyone reads it; a closed stdout does not stop the apply.
+        output::print_best_effort(&render::text(&plan, color));
         if !plan.has_changes() {
             session.close().await?;
             continue;
         }
-        if !confirm(&plan, args.auto_approve, destroy)? {
-            session.close().await?;
-            eprintln!("Apply cancelled; nothing was changed.");
-            return Ok(1);
+        match confirm(&plan, args.auto_approve, destroy, stop).await {
+            Ok(true) => {}
+            Ok(false) => {
+                session.close().await?;
+                say!("Apply cancelled; nothing was changed.");
+                return Ok(1);
+            }
+            Err(e) => {
+                session.close().await?;
+                return Err(e);
+            }
         }
         code = code.max(execute(global, &session, &plan).await);
         session.close().await?;
@@ -292,7 +378,15 @@ pub async fn apply_cmd(
     Ok(code)
 }
 
-fn confirm(plan: &Plan, auto_approve: bool, destroy: bool) -> anyhow::Result<bool> {
+/// Ask for `yes` on the terminal. Ctrl-C (or the deadline) while waiting ends the command
+/// with nothing changed.
+async fn confirm(
+    plan: &Plan,
+    auto_approve: bool,
+    destroy: bool,
+    stop: &Stop,
+) -> anyhow::Result<bool> {
+    use std::io::IsTerminal;
     if auto_approve {
         return Ok(true);
     }
@@ -303,7 +397,7 @@ fn confirm(plan: &Plan, auto_approve: bool, destroy: bool) -> anyhow::Result<boo
             if destroy { "destroy" } else { "apply" }
         );
     }
-    eprint!(
+    output::stderr_text(&format!(
         "\n{} stack `{}` ({})? Only 'yes' is accepted: ",
         if destroy {
             "Destroy"
@@ -312,11 +406,16 @@ fn confirm(plan: &Plan, auto_approve: bool, destroy: bool) -> anyhow::Result<boo
         },
         plan.stack,
         plan.summary().line()
-    );
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(line.trim() == "yes")
+    ));
+    // Reading the terminal blocks a thread; it is left behind if the run stops first.
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    });
+    tokio::select! {
+        line = answer => Ok(line.context("cannot read the answer")??.trim() == "yes"),
+        () = stop.stopped() => Err(stop.interrupted("waiting for confirmation", false).into()),
+    }
 }
 
 async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
@@ -326,39 +425,47 @@ async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
         progress: Progress::auto(),
     };
     let report = apply::apply(&session.aws, plan, &opts).await;
+    if std::env::var_os(TEST_PAUSE_AFTER_APPLY).is_some() {
+        say!("ivstack-test: apply finished; waiting for an interrupt");
+        session.stop.stopped().await;
+    }
     let counts = apply::summary(&report);
     let (done, failed, skipped) = (counts["done"], counts["failed"], counts["not_attempted"]);
-    if report.succeeded() {
-        eprintln!(
+    let all_done = report.operations.iter().all(|o| o.status == Status::Done);
+    // Stopped only if the stop left something undone: a Ctrl-C after the last operation
+    // finished (even before this report) changes nothing, and the apply succeeded.
+    let stopped = (report.interrupted || session.stop.is_stopped()) && !all_done;
+    if all_done {
+        say!(
             "Apply complete: {done} change(s) made. {}",
             plan.summary().line()
         );
     } else {
-        eprintln!(
-            "Apply {}: {done} done, {failed} failed, {skipped} not attempted.",
-            if report.interrupted {
-                "interrupted"
-            } else {
-                "incomplete"
+        let how = match (stopped, session.stop.reason()) {
+            (true, Some(super::interrupt::Reason::Deadline(secs))) => {
+                format!("stopped at the --timeout of {secs}s")
             }
-        );
+            (true, _) => "interrupted".to_string(),
+            (false, _) => "incomplete".to_string(),
+        };
+        say!("Apply {how}: {done} done, {failed} failed, {skipped} not attempted.");
         for op in &report.operations {
             match &op.status {
-                Status::Failed(e) => eprintln!("  failed: {}.{}: {e}", op.kind, op.id),
+                Status::Failed(e) => say!("  failed: {}.{}: {}", op.kind, op.id, redact(e)),
                 Status::NotAttempted(why) => {
-                    eprintln!("  not attempted: {}.{}: {why}", op.kind, op.id)
+                    say!("  not attempted: {}.{}: {why}", op.kind, op.id)
                 }
                 Status::Done => {}
             }
         }
-        eprintln!("Nothing was rolled back. Run the same command again to converge.");
+        say!("Nothing was rolled back. Run the same command again to converge.");
     }
     if global.verbose > 0 {
-        eprintln!("{}", session.traffic_line());
+        say!("{}", session.traffic_line());
     }
-    if report.interrupted {
+    if stopped {
         EXIT_INTERRUPTED
-    } else if report.succeeded() {
+    } else if all_done {
         0
     } else {
         1
@@ -366,12 +473,18 @@ async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
 }
 
 /// Apply a saved plan exactly, refusing when the stack file or anything observed changed.
-async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyhow::Result<i32> {
-    let bytes = std::fs::read(&saved.stack_file).with_context(|| {
-        format!(
-            "the plan in {} was made from {}, which cannot be read now",
+async fn apply_saved(
+    global: &GlobalArgs,
+    file: &Path,
+    saved: SavedPlan,
+    stop: &Stop,
+) -> anyhow::Result<i32> {
+    let bytes = crate::stack::load::read_file(&saved.stack_file).map_err(|diags| {
+        anyhow::anyhow!(
+            "the plan in {} was made from {}, which cannot be read now: {}",
             file.display(),
-            saved.stack_file.display()
+            saved.stack_file.display(),
+            diags.render(false).trim_end()
         )
     })?;
     if digest(&bytes) != saved.stack_digest {
@@ -381,9 +494,16 @@ async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyh
             file.display()
         );
     }
-    let model = load_file(&saved.stack_file, false).map_err(|d| anyhow::anyhow!("{d}"))?;
-    let session = Session::open(global, &model).await?;
-    let current = make_plan(&session, &model, saved.plan.destroy).await?;
+    let model = load_bytes(&saved.stack_file, &bytes, false)
+        .map_err(|d| anyhow::anyhow!("{}", d.render(false).trim_end()))?;
+    let session = Session::open(global, &model, stop).await?;
+    let current = match make_plan(&session, &model, saved.plan.destroy).await {
+        Ok(p) => p,
+        Err(e) => {
+            session.close().await?;
+            return Err(e);
+        }
+    };
     if current.observed != saved.plan.observed {
         let changed: Vec<String> = saved
             .plan
@@ -405,7 +525,7 @@ async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyh
             changed.join(", ")
         );
     }
-    print!("{}", render::text(&saved.plan, global.color()));
+    output::print_best_effort(&render::text(&saved.plan, global.color()));
     let code = if saved.plan.has_changes() {
         execute(global, &session, &saved.plan).await
     } else {
@@ -415,16 +535,12 @@ async fn apply_saved(global: &GlobalArgs, file: &Path, saved: SavedPlan) -> anyh
     Ok(code)
 }
 
-/// Load and validate one stack file: the model, or the rendered findings
-/// (warnings of a file that loads are shown too).
-fn load_file(path: &Path, color: bool) -> Result<StackFile, String> {
-    match crate::stack::load_file(path) {
-        Ok(loaded) => {
-            if !loaded.warnings.is_empty() {
-                eprint!("{}", loaded.warnings.render(color));
-            }
-            Ok(loaded.model)
-        }
-        Err(diags) => Err(diags.render(color)),
+/// Load and validate one stack file from its bytes: the model, or the findings (warnings
+/// of a file that loads are shown).
+fn load_bytes(path: &Path, bytes: &[u8], color: bool) -> Result<StackFile, Diagnostics> {
+    let loaded = crate::stack::load_bytes(&path.display().to_string(), bytes)?;
+    if !loaded.warnings.is_empty() {
+        output::stderr_text(&loaded.warnings.render(color));
     }
+    Ok(loaded.model)
 }

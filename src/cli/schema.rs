@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::stack::load::{Bounded, read_bounded};
 use crate::stack::schema::stack_schema_pretty;
 
 #[derive(Debug, Clone, Args)]
@@ -19,20 +20,25 @@ pub struct SchemaArgs {
     pub check: Option<PathBuf>,
 }
 
-/// Run `schema`. Returns the exit code.
+/// Run `schema`. Returns the exit code; a closed standard output ends it quietly.
 pub fn run(args: &SchemaArgs) -> anyhow::Result<i32> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    run_to(args, &mut out)
+    run_to(args, &mut out).map_err(super::output::with_stdout_closed)
 }
 
 /// Run `schema`, writing to `out`.
 pub fn run_to(args: &SchemaArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
     let schema = stack_schema_pretty();
     if let Some(path) = &args.check {
-        let current = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if current == schema {
+        // Bounded: whatever FILE is, reading stops just past the schema's own size.
+        let current = match read_bounded(path, schema.len())
+            .with_context(|| format!("cannot read {}", path.display()))?
+        {
+            Bounded::Complete(bytes) => bytes,
+            Bounded::TooLarge(_) => Vec::new(),
+        };
+        if current == schema.as_bytes() {
             writeln!(out, "{} is up to date", path.display())?;
             return Ok(0);
         }

@@ -1,83 +1,165 @@
-//! What every AWS-facing command needs first: the global options, the connection (real
-//! AWS or the embedded local endpoint), the account guard, Ctrl-C and the run deadline.
+//! What every AWS-facing command needs first: its options (written before the command,
+//! `ivstack --local apply`, or after it, `ivstack apply --local`), the connection (real
+//! AWS or the embedded local endpoint), the account guard, and the run's [`Stop`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
+use super::interrupt::Stop;
 use crate::aws::{Aws, ConnectOptions};
 use crate::stack::model::StackFile;
 use ivstack_local::{LocalConfig, LocalEndpoint};
 
-/// When the first session of this process opened: `--timeout` counts from here.
-static RUN_START: OnceLock<Instant> = OnceLock::new();
+/// Default of `--local-state`.
+pub const DEFAULT_LOCAL_STATE: &str = ".ivstack/local-state.json";
+/// Default of `--max-concurrency`.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+/// Default of `--timeout`, in seconds.
+pub const DEFAULT_TIMEOUT: u64 = 1800;
 
-/// Options shared by `plan`, `apply` and `destroy`.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
+/// The options of `plan`, `apply` and `destroy` (and only theirs). Accepted before the
+/// command and after it: [`GlobalArgs::resolve`] merges the two places, the later one
+/// winning.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "AWS options (plan, apply, destroy)")]
+pub struct AwsArgs {
     /// AWS profile from the shared config files.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub profile: Option<String>,
 
     /// Region check: must match the stack file's `region` when given.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub region: Option<String>,
 
     /// Send every AWS call to this endpoint (e.g. `ivstack local serve`).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
 
     /// Run against an embedded local AWS endpoint instead of AWS (no account needed). Its
     /// state persists in --local-state.
-    #[arg(long, global = true, conflicts_with_all = ["endpoint_url", "profile"])]
+    #[arg(long)]
     pub local: bool,
 
-    /// State file of the embedded local endpoint (same format as `ivstack local serve --state`).
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        default_value = ".ivstack/local-state.json"
-    )]
-    pub local_state: PathBuf,
+    /// State file of the embedded local endpoint (same format as `ivstack local serve
+    /// --state`) [default: .ivstack/local-state.json]
+    #[arg(long, value_name = "FILE")]
+    pub local_state: Option<PathBuf>,
 
-    /// More logging (-v: AWS calls and retries, -vv: everything).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-
-    /// At most this many AWS operations in flight at once, per service.
-    #[arg(long, global = true, default_value_t = 8, value_name = "N")]
-    pub max_concurrency: usize,
-
-    /// No colour in the output (also when NO_COLOR is set or stdout is not a terminal).
-    #[arg(long, global = true)]
-    pub no_color: bool,
+    /// At most this many AWS operations in flight at once, per service [default: 8]
+    #[arg(long, value_name = "N")]
+    pub max_concurrency: Option<usize>,
 
     /// Override a client-side rate limit, e.g. `--rate CreateStage=2` (requests/second).
-    #[arg(long, global = true, value_name = "OPERATION=TPS")]
+    #[arg(long, value_name = "OPERATION=TPS")]
     pub rate: Vec<String>,
 
     /// Multiply every client-side rate limit (for a time-scaled local endpoint).
-    #[arg(long, global = true, default_value_t = 1.0, hide = true)]
-    pub rate_scale: f64,
+    #[arg(long, hide = true)]
+    pub rate_scale: Option<f64>,
 
-    /// Give up (stop starting operations, report, exit 1) after this many seconds.
-    #[arg(long, global = true, default_value_t = 1800, value_name = "SECONDS")]
+    /// Stop after this many seconds from the start: nothing new starts, what is in flight
+    /// finishes, the report is printed (exit 130, as on Ctrl-C). A plan stopped this way
+    /// prints nothing [default: 1800]
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+impl AwsArgs {
+    /// The options given, as written on the command line (for error messages).
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut add = |set: bool, name: &'static str| {
+            if set {
+                out.push(name);
+            }
+        };
+        add(self.profile.is_some(), "--profile");
+        add(self.region.is_some(), "--region");
+        add(self.endpoint_url.is_some(), "--endpoint-url");
+        add(self.local, "--local");
+        add(self.local_state.is_some(), "--local-state");
+        add(self.max_concurrency.is_some(), "--max-concurrency");
+        add(!self.rate.is_empty(), "--rate");
+        add(self.rate_scale.is_some(), "--rate-scale");
+        add(self.timeout.is_some(), "--timeout");
+        out
+    }
+}
+
+/// Everything `plan`, `apply` and `destroy` need from the command line, resolved.
+#[derive(Debug, Clone)]
+pub struct GlobalArgs {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub local: bool,
+    pub local_state: PathBuf,
+    pub verbose: u8,
+    pub max_concurrency: usize,
+    pub no_color: bool,
+    pub rate: Vec<String>,
+    pub rate_scale: f64,
     pub timeout: u64,
 }
 
 impl GlobalArgs {
+    /// Merge the options written before the command (`before`) with those after it
+    /// (`after`, which win). Errors name the conflicting options.
+    pub fn resolve(
+        verbose: u8,
+        no_color: bool,
+        before: &AwsArgs,
+        after: &AwsArgs,
+    ) -> Result<GlobalArgs, String> {
+        let pick = |a: &Option<String>, b: &Option<String>| b.clone().or_else(|| a.clone());
+        let g = GlobalArgs {
+            profile: pick(&before.profile, &after.profile),
+            region: pick(&before.region, &after.region),
+            endpoint_url: pick(&before.endpoint_url, &after.endpoint_url),
+            local: before.local || after.local,
+            local_state: after
+                .local_state
+                .clone()
+                .or_else(|| before.local_state.clone())
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_LOCAL_STATE)),
+            verbose,
+            max_concurrency: after
+                .max_concurrency
+                .or(before.max_concurrency)
+                .unwrap_or(DEFAULT_MAX_CONCURRENCY),
+            no_color,
+            rate: before.rate.iter().chain(&after.rate).cloned().collect(),
+            rate_scale: after.rate_scale.or(before.rate_scale).unwrap_or(1.0),
+            timeout: after.timeout.or(before.timeout).unwrap_or(DEFAULT_TIMEOUT),
+        };
+        if g.local {
+            for (set, name) in [
+                (g.endpoint_url.is_some(), "--endpoint-url"),
+                (g.profile.is_some(), "--profile"),
+            ] {
+                if set {
+                    return Err(format!(
+                        "the argument '--local' cannot be used with '{name}'"
+                    ));
+                }
+            }
+        }
+        if g.max_concurrency == 0 {
+            return Err("--max-concurrency must be at least 1".to_string());
+        }
+        if !(g.rate_scale.is_finite() && g.rate_scale > 0.0) {
+            return Err("--rate-scale must be a positive number".to_string());
+        }
+        Ok(g)
+    }
+
     /// Colour only on a terminal, and never with --no-color or NO_COLOR.
     pub fn color(&self) -> bool {
-        use std::io::IsTerminal;
-        !self.no_color
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::io::stdout().is_terminal()
+        !self.no_color && crate::stack::diagnostics::color_for_stdout()
     }
 
     fn rate_overrides(&self) -> anyhow::Result<HashMap<String, f64>> {
@@ -103,12 +185,37 @@ pub struct Session {
     pub aws: Aws,
     /// The embedded endpoint, when `--local`; shut down (state flushed) by [`Session::close`].
     local: Option<LocalEndpoint>,
+    /// The run's stop signal (Ctrl-C, `--timeout`).
+    pub stop: Stop,
+    /// `stop`'s token, for apply.
     pub cancel: CancellationToken,
 }
 
 impl Session {
     /// Connect for `stack` and enforce its account guard before anything else happens.
-    pub async fn open(global: &GlobalArgs, stack: &StackFile) -> anyhow::Result<Session> {
+    /// Stopping (Ctrl-C, `--timeout`) while connecting ends in [`super::interrupt::Interrupted`].
+    pub async fn open(
+        global: &GlobalArgs,
+        stack: &StackFile,
+        stop: &Stop,
+    ) -> anyhow::Result<Session> {
+        if stop.is_stopped() {
+            return Err(stop.interrupted_before(&stack.stack).into());
+        }
+        let connecting = Self::connect(global, stack, stop.clone());
+        tokio::select! {
+            session = connecting => session,
+            () = stop.stopped() => Err(stop
+                .interrupted("connecting and checking the account", false)
+                .into()),
+        }
+    }
+
+    async fn connect(
+        global: &GlobalArgs,
+        stack: &StackFile,
+        stop: Stop,
+    ) -> anyhow::Result<Session> {
         if let Some(r) = &global.region
             && r != &stack.region
         {
@@ -154,12 +261,24 @@ impl Session {
             local = Some(endpoint);
         }
         let aws = Aws::connect(&opts).await?;
+        let session = Session {
+            aws,
+            local,
+            cancel: stop.token(),
+            stop,
+        };
         if let Some(expected) = &stack.account {
-            let actual = aws
-                .account_id()
-                .await
-                .context("cannot check the stack's account guard (STS GetCallerIdentity failed)")?;
+            let actual = match session.aws.account_id().await {
+                Ok(a) => a,
+                Err(e) => {
+                    session.close().await?;
+                    return Err(e.context(
+                        "cannot check the stack's account guard (STS GetCallerIdentity failed)",
+                    ));
+                }
+            };
             if &actual != expected {
+                session.close().await?;
                 bail!(
                     "refusing to touch account {actual}: stack `{}` belongs to account {expected} \
                      (its `account` field). Use credentials for {expected}, or fix the stack file.",
@@ -167,26 +286,7 @@ impl Session {
                 );
             }
         }
-        let cancel = CancellationToken::new();
-        let on_signal = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\ninterrupted: no new operations will start; waiting for the ones in flight"
-                );
-                on_signal.cancel();
-            }
-        });
-        // One deadline for the whole run: with several stacks, later ones get what is left.
-        let on_deadline = cancel.clone();
-        let deadline = Duration::from_secs(global.timeout.max(1));
-        let left = deadline.saturating_sub(RUN_START.get_or_init(Instant::now).elapsed());
-        tokio::spawn(async move {
-            tokio::time::sleep(left).await;
-            eprintln!("\ndeadline of {}s reached: stopping", deadline.as_secs());
-            on_deadline.cancel();
-        });
-        Ok(Session { aws, local, cancel })
+        Ok(session)
     }
 
     /// One line on the AWS traffic of this session, for -v and summaries.

@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
+use super::output::with_stdout_closed;
 use crate::stack::diagnostics::{Diagnostics, color_for_stdout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,11 +30,13 @@ pub struct ValidateArgs {
     pub output: ValidateOutput,
 }
 
-/// Run `validate`, printing to standard output. Returns the exit code.
-pub fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
+/// Run `validate`, printing to standard output (coloured on a terminal unless `no_color`
+/// or `NO_COLOR`). Returns the exit code; a closed standard output ends it quietly
+/// ([`super::output::StdoutClosed`]).
+pub fn run(args: &ValidateArgs, no_color: bool) -> anyhow::Result<i32> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    run_to(args, &mut out, color_for_stdout())
+    run_to(args, &mut out, !no_color && color_for_stdout()).map_err(with_stdout_closed)
 }
 
 /// Run `validate`, writing to `out` (tests use a buffer).

@@ -2,17 +2,21 @@
 //! `file:line:col`, the source line and a caret, colour only on a terminal) and JSON.
 //!
 //! Every finding carries the field path (`stages.main.recording.media_types[0]`) so that a
-//! person, an editor and a CI annotation can all find the spot.
+//! person, an editor and a CI annotation can all find the spot. Both renderings take their
+//! lines and columns from one [`LineIndex`] per file, so they always agree.
 
 use std::fmt;
 use std::io::IsTerminal;
+use std::ops::Range;
 use std::sync::Arc;
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, Chars, Config, termcolor};
 use serde::Serialize;
 use serde_json::json;
+
+use super::position::LineIndex;
 
 /// A region of a source file. `start`/`end` are byte offsets; `line`/`col` are 1-based, the
 /// column counted in characters (what an editor shows).
@@ -184,12 +188,7 @@ impl Diagnostics {
 
     /// Render every finding compiler-style, with ANSI colour when `color` is true.
     pub fn render(&self, color: bool) -> String {
-        let mut files = SimpleFiles::new();
-        let ids: Vec<(String, usize)> = self
-            .sources
-            .iter()
-            .map(|(n, s)| (n.clone(), files.add(n.clone(), s.clone())))
-            .collect();
+        let files = Sources::new(&self.sources);
         let config = Config {
             chars: Chars::ascii(),
             ..Config::default()
@@ -200,7 +199,7 @@ impl Diagnostics {
             termcolor::Buffer::no_color()
         };
         for d in &self.items {
-            let file_id = ids.iter().find(|(n, _)| *n == d.file).map(|(_, id)| *id);
+            let file_id = self.sources.iter().position(|(n, _)| *n == d.file);
             let cs = to_codespan(d, file_id);
             if term::emit_to_write_style(&mut buffer, &config, &files, &cs).is_err() {
                 // A span outside the file would be our bug; still show the message.
@@ -236,8 +235,13 @@ impl Diagnostics {
             .sources
             .iter()
             .find(|(n, _)| *n == d.file)
-            .map(|(_, s)| s.clone());
-        let end = |s: &Span| source.as_deref().map(|src| end_line_col(src, s));
+            .map(|(_, s)| (s.clone(), LineIndex::new(s)));
+        // The same computation as the text rendering's; the span's own line and column
+        // only when the source is unknown.
+        let line_col = |byte: usize, span: &Span| match &source {
+            Some((src, index)) => index.line_col(src, byte),
+            None => (span.line, span.col),
+        };
         let mut v = json!({
             "severity": d.severity,
             "code": d.code,
@@ -245,9 +249,11 @@ impl Diagnostics {
             "file": d.file,
         });
         if let Some(s) = &d.span {
-            v["line"] = json!(s.line);
-            v["column"] = json!(s.col);
-            if let Some((el, ec)) = end(s) {
+            let (line, col) = line_col(s.start, s);
+            v["line"] = json!(line);
+            v["column"] = json!(col);
+            if source.is_some() {
+                let (el, ec) = line_col(s.end.max(s.start), s);
                 v["end_line"] = json!(el);
                 v["end_column"] = json!(ec);
             }
@@ -265,7 +271,10 @@ impl Diagnostics {
             v["related"] = d
                 .related
                 .iter()
-                .map(|(s, m)| json!({"line": s.line, "column": s.col, "message": m}))
+                .map(|(s, m)| {
+                    let (line, col) = line_col(s.start, s);
+                    json!({"line": line, "column": col, "message": m})
+                })
                 .collect();
         }
         v
@@ -273,7 +282,9 @@ impl Diagnostics {
 
     /// Print to standard error, in colour when it is a terminal and `NO_COLOR` is unset.
     pub fn eprint(&self) {
-        eprint!("{}", self.render(color_for_stderr()));
+        // Nowhere to report a failure to write to standard error.
+        let text = self.render(color_for_stderr());
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     }
 }
 
@@ -290,21 +301,63 @@ pub fn color_for_stdout() -> bool {
     !no_color && std::io::stdout().is_terminal()
 }
 
-/// 1-based line and column (in characters) just after the span's last character.
-fn end_line_col(src: &str, span: &Span) -> (usize, usize) {
-    let end = span.end.min(src.len());
-    let start = span.start.min(end);
-    let mut line = span.line;
-    let mut col = span.col;
-    for c in src.get(start..end).unwrap_or("").chars() {
-        if c == '\n' {
-            line += 1;
-            col = 1;
-        } else {
-            col += 1;
+/// The registered sources as codespan sees them, with lines and columns from the same
+/// [`LineIndex`] as the JSON rendering (codespan's own files know only LF line breaks).
+struct Sources<'a> {
+    files: Vec<(&'a str, &'a str, LineIndex)>,
+}
+
+impl<'a> Sources<'a> {
+    fn new(sources: &'a [(String, Arc<str>)]) -> Self {
+        Sources {
+            files: sources
+                .iter()
+                .map(|(n, s)| (n.as_str(), &**s, LineIndex::new(s)))
+                .collect(),
         }
     }
-    (line, col)
+
+    fn get(&self, id: usize) -> Result<&(&'a str, &'a str, LineIndex), FilesError> {
+        self.files.get(id).ok_or(FilesError::FileMissing)
+    }
+}
+
+impl<'a> Files<'a> for Sources<'a> {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        Ok(self.get(id)?.0)
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, FilesError> {
+        Ok(self.get(id)?.1)
+    }
+
+    fn line_index(&'a self, id: usize, byte_index: usize) -> Result<usize, FilesError> {
+        Ok(self.get(id)?.2.line_of(byte_index))
+    }
+
+    fn column_number(
+        &'a self,
+        id: usize,
+        _line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, FilesError> {
+        let (_, src, index) = self.get(id)?;
+        Ok(index.line_col(src, byte_index).1)
+    }
+
+    fn line_range(&'a self, id: usize, line_index: usize) -> Result<Range<usize>, FilesError> {
+        let (_, _, index) = self.get(id)?;
+        index
+            .line_range(line_index)
+            .ok_or(FilesError::LineTooLarge {
+                given: line_index,
+                max: index.line_count().saturating_sub(1),
+            })
+    }
 }
 
 fn to_codespan(d: &Diagnostic, file_id: Option<usize>) -> CsDiagnostic<usize> {

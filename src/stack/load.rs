@@ -1,4 +1,4 @@
-//! Loading a stack file: read (bounded), parse with positions, check the structure against
+//! Loading a stack file: read (bounded, whatever the input is), parse with positions, check the structure against
 //! the schema, build the typed model, and validate everything, so that nothing reaches the
 //! network unless the whole file is right. Every finding of every stage comes back in one
 //! run.
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::check::{self, Checked, Schema, SchemaId, SpanMap};
 use super::diagnostics::{Diagnostic, Diagnostics, Span};
 use super::model::StackFile;
+use super::position::LineIndex;
 use super::validate;
 use super::yaml::{self, NodeKind};
 
@@ -56,35 +57,65 @@ impl LoadedStack {
     }
 }
 
-/// Read and load a stack file. The display name is the path as given.
-pub fn load_file(path: &Path) -> Result<LoadedStack, Diagnostics> {
+/// What [`read_bounded`] read.
+#[derive(Debug)]
+pub enum Bounded {
+    /// The whole input, at most the limit.
+    Complete(Vec<u8>),
+    /// The input is larger than the limit; its size if the file system knows it.
+    TooLarge(Option<u64>),
+}
+
+/// Read at most `limit` bytes of `path`, whatever it is: a regular file, a FIFO, a device
+/// such as `/dev/zero`, or `/dev/stdin`. Never more than `limit + 1` bytes are read (and
+/// held), so an endless input ends in [`Bounded::TooLarge`], not in an exhausted machine.
+pub fn read_bounded(path: &Path, limit: usize) -> std::io::Result<Bounded> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    // A regular file says how big it is; anything else is read to find out.
+    if meta.is_file() && meta.len() > limit as u64 {
+        return Ok(Bounded::TooLarge(Some(meta.len())));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Ok(Bounded::TooLarge(meta.is_file().then_some(meta.len())));
+    }
+    Ok(Bounded::Complete(bytes))
+}
+
+/// Read a stack file's bytes (at most [`yaml::MAX_FILE_BYTES`]), or the finding that says
+/// why not. The display name is the path as given.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, Diagnostics> {
     let name = path.display().to_string();
     let fail = |d: Diagnostic| -> Diagnostics { std::iter::once(d).collect() };
-    let meta = std::fs::metadata(path).map_err(|e| {
-        fail(Diagnostic::error(
-            "io",
-            &name,
-            format!("cannot read `{name}`: {e}"),
-        ))
-    })?;
-    if meta.is_dir() {
-        return Err(fail(Diagnostic::error(
+    match read_bounded(path, yaml::MAX_FILE_BYTES) {
+        Ok(Bounded::Complete(bytes)) => Ok(bytes),
+        Ok(Bounded::TooLarge(len)) => Err(fail(too_big(&name, len))),
+        Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => Err(fail(Diagnostic::error(
             "io",
             &name,
             format!("`{name}` is a directory, not a stack file"),
-        )));
-    }
-    if meta.len() > yaml::MAX_FILE_BYTES as u64 {
-        return Err(fail(too_big(&name, meta.len())));
-    }
-    let bytes = std::fs::read(path).map_err(|e| {
-        fail(Diagnostic::error(
+        ))),
+        Err(e) => Err(fail(Diagnostic::error(
             "io",
             &name,
             format!("cannot read `{name}`: {e}"),
-        ))
-    })?;
-    let mut loaded = load_bytes(&name, &bytes)?;
+        ))),
+    }
+}
+
+/// Read and load a stack file. The display name is the path as given.
+pub fn load_file(path: &Path) -> Result<LoadedStack, Diagnostics> {
+    let bytes = read_file(path)?;
+    let mut loaded = load_bytes(&path.display().to_string(), &bytes)?;
     loaded.path = path.to_path_buf();
     Ok(loaded)
 }
@@ -92,22 +123,15 @@ pub fn load_file(path: &Path) -> Result<LoadedStack, Diagnostics> {
 /// Load a stack file from bytes (checks UTF-8 first).
 pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<LoadedStack, Diagnostics> {
     if bytes.len() > yaml::MAX_FILE_BYTES {
-        return Err(std::iter::once(too_big(name, bytes.len() as u64)).collect());
+        return Err(std::iter::once(too_big(name, Some(bytes.len() as u64))).collect());
     }
     match std::str::from_utf8(bytes) {
         Ok(src) => load_str(name, src),
         Err(e) => {
             let at = e.valid_up_to();
-            let before = &bytes[..at];
-            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-            let line_start = before
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |p| p + 1);
-            let col = String::from_utf8_lossy(&before[line_start..])
-                .chars()
-                .count()
-                + 1;
+            // Everything before the first invalid byte is valid UTF-8.
+            let before = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let (line, col) = LineIndex::new(before).line_col(before, at);
             let d = Diagnostic::error(
                 "not-utf8",
                 name,
@@ -122,15 +146,18 @@ pub fn load_bytes(name: &str, bytes: &[u8]) -> Result<LoadedStack, Diagnostics> 
     }
 }
 
-fn too_big(name: &str, len: u64) -> Diagnostic {
+/// The finding for an input over the stack-file limit (`len` when known).
+pub fn too_big(name: &str, len: Option<u64>) -> Diagnostic {
+    let limit = yaml::MAX_FILE_BYTES / (1024 * 1024);
+    let size = match len {
+        Some(len) => format!("{:.1} MiB", len as f64 / (1024.0 * 1024.0)),
+        // A FIFO, a device or a pipe: reading stopped at the limit.
+        None => format!("more than {limit} MiB"),
+    };
     Diagnostic::error(
         "too-large",
         name,
-        format!(
-            "`{name}` is {:.1} MiB; stack files are limited to {} MiB",
-            len as f64 / (1024.0 * 1024.0),
-            yaml::MAX_FILE_BYTES / (1024 * 1024)
-        ),
+        format!("`{name}` is {size}; stack files are limited to {limit} MiB"),
     )
     .help("split the stack into several files, one per account and region")
 }
@@ -146,10 +173,10 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
         Err(diags)
     };
     if src.len() > yaml::MAX_FILE_BYTES {
-        return fail(diags, too_big(name, src.len() as u64));
+        return fail(diags, too_big(name, Some(src.len() as u64)));
     }
     if let Some(at) = src.find('\0') {
-        let line = src[..at].matches('\n').count() + 1;
+        let (line, _) = LineIndex::new(src).line_col(src, at);
         return fail(
             diags,
             Diagnostic::error(

@@ -3,8 +3,10 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod iam_grammar;
 pub mod load;
 pub mod model;
+pub mod position;
 pub mod schema;
 pub mod validate;
 pub mod yaml;

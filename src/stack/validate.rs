@@ -569,28 +569,9 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
         }
     }
     if let Some(doc) = &policy.document {
-        let dp = format!("{base}.document");
-        let has_statement = doc
-            .get("Statement")
-            .is_some_and(|s| s.is_array() || s.is_object());
-        if !doc.is_object() || !has_statement {
-            v.error(
-                "document",
-                &dp,
-                format!("the `document` of policy `{id}` is not an IAM policy document"),
-            )
-            .set_label("expected a map with `Version` and `Statement`")
-            .set_help("e.g. {Version: \"2012-10-17\", Statement: [{Effect: Allow, Action: ..., Resource: ...}]}");
-        } else if let Some(ver) = doc.get("Version").and_then(|x| x.as_str())
-            && ver != "2012-10-17"
-        {
-            v.warn(
-                "document",
-                &format!("{dp}.Version"),
-                format!("policy `{id}` uses policy language version `{ver}`"),
-            )
-            .set_help("use `2012-10-17`; older versions do not support policy variables");
-        }
+        let (dp, owner) = (format!("{base}.document"), format!("policy `{id}`"));
+        let found = super::iam_grammar::diagnostics(doc, &dp, &owner, v.ctx.file, v.ctx.spans);
+        v.out.extend(found);
     }
     // Size as IAM counts it, with real-length ARNs for stages that do not exist yet.
     // Rendering is skipped when even a generous upper bound fits.

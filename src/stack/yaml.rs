@@ -11,6 +11,7 @@ use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::diagnostics::{Diagnostic, Span};
+use super::position::LineIndex;
 
 /// Deepest nesting of maps and lists accepted.
 pub const MAX_DEPTH: usize = 64;
@@ -204,12 +205,15 @@ pub fn parse_float(s: &str) -> Option<f64> {
 }
 
 /// Maps yaml-rust2 markers (character index) to byte offsets in O(n) total, because events
-/// arrive in source order. A 5 MB single-line file must not turn quadratic.
+/// arrive in source order. A 5 MB single-line file must not turn quadratic. Lines and
+/// columns come from the [`LineIndex`] that the renderings use too (yaml-rust2's own
+/// markers disagree with it at the end of a file without a final line break).
 struct Positions<'a> {
     src: &'a str,
     ascii: bool,
     char_idx: usize,
     byte_idx: usize,
+    lines: LineIndex,
 }
 
 impl<'a> Positions<'a> {
@@ -219,6 +223,7 @@ impl<'a> Positions<'a> {
             ascii: src.is_ascii(),
             char_idx: 0,
             byte_idx: 0,
+            lines: LineIndex::new(src),
         }
     }
 
@@ -246,11 +251,14 @@ impl<'a> Positions<'a> {
 
     fn span_at(&mut self, m: &Marker) -> Span {
         let start = self.byte_of(m.index());
+        // After `byte_of`, the character offset of `start` is known without counting.
+        let chars = if self.ascii { start } else { self.char_idx };
+        let (line, col) = self.lines.line_col_of_char(self.src, start, chars);
         Span {
             start,
             end: start,
-            line: m.line(),
-            col: m.col() + 1,
+            line,
+            col,
         }
     }
 }

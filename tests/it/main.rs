@@ -1,8 +1,12 @@
 //! ivstack's own integration tests, one binary (linking the AWS SDK once): the binary end
-//! to end against the local endpoint (`e2e`), plan renderings (`render`) and stack-file
-//! validation (`validate`).
+//! to end against the local endpoint (`e2e`), plan renderings (`render`), stack-file
+//! validation (`validate`), raw IAM policy documents (`policy_document`), positions of
+//! findings (`positions`) and the binary's reliability and security (`reliability`).
 
 mod common;
 mod e2e;
+mod policy_document;
+mod positions;
+mod reliability;
 mod render;
 mod validate;
