@@ -13,7 +13,7 @@ use super::compute::plan;
 use super::{Action, FieldChange, Plan, ResourceChange};
 use crate::kinds::same;
 use crate::kinds::{
-    self, Kind, Resource, StageArns, TAG_ID, TAG_PROTECT, TAG_STACK, iam_document,
+    self, Kind, Known, Resource, TAG_ID, TAG_PROTECT, TAG_STACK, desired_of, iam_document,
     resolve_placeholders,
 };
 use crate::stack::model::{
@@ -39,10 +39,7 @@ fn stack() -> StackFile {
         region: "us-west-2".into(),
         account: Some(ACCOUNT.into()),
         tags: tags(&[("team", "media")]),
-        stages: BTreeMap::new(),
-        policies: BTreeMap::new(),
-        alarms: BTreeMap::new(),
-        budgets: BTreeMap::new(),
+        ..StackFile::default()
     }
 }
 
@@ -69,7 +66,7 @@ fn policy(stages: &[&str]) -> Policy {
         description: Some("Mints participant tokens".into()),
         statements: vec![Statement {
             allow: vec!["ivs:CreateParticipantToken".into(), "ivs:GetStage".into()],
-            stages: stages.iter().map(|s| s.to_string()).collect(),
+            ids: BTreeMap::from([(Kind::Stage, stages.iter().map(|s| s.to_string()).collect())]),
             ..Default::default()
         }],
         ..Default::default()
@@ -163,14 +160,18 @@ fn pid_for(kind: Kind, id: &str) -> String {
     }
 }
 
+/// The stages of `stack` as if they existed, with their test physical ids.
+fn stage_arns(stack: &StackFile) -> Known {
+    let mut known = Known::new();
+    for id in stack.stages.keys() {
+        known.insert(Kind::Stage, id.clone(), pid_for(Kind::Stage, id));
+    }
+    known
+}
+
 /// Everything in `stack` as it looks live after a clean apply.
 fn applied(stack: &StackFile) -> Vec<Resource> {
-    let arns: StageArns = stack
-        .stages
-        .keys()
-        .map(|id| (id.clone(), pid_for(Kind::Stage, id)))
-        .collect();
-    kinds::desired(stack, &arns)
+    kinds::desired(stack, &stage_arns(stack))
         .iter()
         .map(|d| live(d, &pid_for(d.kind, &d.id)))
         .collect()
@@ -272,7 +273,7 @@ fn references_to_new_stages_are_known_after_apply() {
 fn references_to_existing_stages_are_the_real_arn_and_id() {
     let s = full_stack();
     let main = live(
-        &kinds::stage::desired(&s, "main", &s.stages["main"]),
+        &desired_of(&s, Kind::Stage, "main", &Known::new()).unwrap(),
         &stage_arn("XyZ123"),
     );
     let p = plan(&s, &[main], false);
@@ -741,7 +742,7 @@ fn set_valued_fields_ignore_order() {
     let p = plan(&s, &applied(&sorted), false);
     assert!(!p.has_changes(), "{:#?}", p.changes);
     // The notifications really are sorted on the desired side.
-    let d = kinds::budget::desired(&s, "monthly", &s.budgets["monthly"]);
+    let d = desired_of(&s, Kind::Budget, "monthly", &Known::new()).unwrap();
     let percents: Vec<(String, f64)> = d.spec["notifications"]
         .as_array()
         .unwrap()
@@ -888,6 +889,7 @@ fn plans_round_trip_through_serde() {
 
 mod convergence {
     use super::*;
+    use crate::plan::order::{self, Op};
     use proptest::prelude::*;
 
     /// Stage: (id index, name variant, recording variant, protect).
@@ -1053,13 +1055,8 @@ mod convergence {
     /// The live account: an earlier version of the stack, applied, with up to three copies
     /// of each resource (raced applies), drift, AWS's own tags, and another stack's stage.
     fn observed_from(prev: &StackFile, copies: &[Vec<Copy>]) -> Vec<Resource> {
-        let arns: StageArns = prev
-            .stages
-            .keys()
-            .map(|id| (id.clone(), pid_for(Kind::Stage, id)))
-            .collect();
         let mut out = Vec::new();
-        for (n, d) in kinds::desired(prev, &arns).iter().enumerate() {
+        for (n, d) in kinds::desired(prev, &stage_arns(prev)).iter().enumerate() {
             let variants = &copies[n % copies.len()];
             for (k, c) in variants
                 .iter()
@@ -1120,12 +1117,21 @@ mod convergence {
         }
     }
 
-    /// Apply a plan to a simulated account.
+    /// Apply a plan to a simulated account, step by step in an order the schedule allows
+    /// (each step once everything it waits for is done), checking on the way that every
+    /// write finds its placeholders resolvable and every delete finds no pending referrer.
     fn simulate(p: &Plan, observed: &[Resource]) -> Vec<Resource> {
         let mut world = observed.to_vec();
-        let mut created = StageArns::new();
+        let mut created = Known::new();
         let mut fresh = 0usize;
-        for c in &p.changes {
+        let steps = order::schedule_plan(p);
+        assert!(steps.iter().all(|s| !s.cyclic), "{steps:#?}");
+        let mut done = vec![false; steps.len()];
+        while let Some(i) =
+            (0..steps.len()).find(|&i| !done[i] && steps[i].after.iter().all(|a| done[*a]))
+        {
+            let step = &steps[i];
+            let c = &p.changes[step.change];
             let resolved = c.desired.clone().map(|mut d| {
                 let mut spec = Value::Object(d.spec);
                 resolve_placeholders(&mut spec, &created);
@@ -1135,24 +1141,22 @@ mod convergence {
                 };
                 d
             });
-            let mut new_resource = |d: Resource| {
-                fresh += 1;
-                let pid = match d.kind {
-                    Kind::Stage => stage_arn(&format!("New{fresh}")),
-                    _ => format!("new-{}-{fresh}", d.kind),
-                };
-                if d.kind == Kind::Stage {
-                    created.insert(d.id.clone(), pid.clone());
+            if let (Some(d), Op::Create | Op::Update) = (&resolved, step.op) {
+                let left = kinds::placeholders(&Value::Object(d.spec.clone()));
+                assert!(left.is_empty(), "{}.{} ran before {left:?}", c.kind, c.id);
+            }
+            match step.op {
+                Op::Create => {
+                    let d = resolved.expect("create has desired");
+                    fresh += 1;
+                    let pid = match d.kind {
+                        Kind::Stage => stage_arn(&format!("New{fresh}")),
+                        _ => format!("new-{}-{fresh}", d.kind),
+                    };
+                    created.insert(d.kind, d.id.clone(), pid.clone());
+                    world.push(live(&d, &pid));
                 }
-                live(&d, &pid)
-            };
-            match c.action {
-                Action::NoOp | Action::DeleteRefused => {}
-                Action::Create => {
-                    let r = new_resource(resolved.expect("create has desired"));
-                    world.push(r);
-                }
-                Action::Update => {
+                Op::Update => {
                     let d = resolved.expect("update has desired");
                     let d = live(&d, "unused");
                     let r = world
@@ -1169,16 +1173,43 @@ mod convergence {
                     r.tags = d.tags.clone();
                     r.tags.extend(aws);
                 }
-                Action::Replace => {
-                    world.retain(|r| r.physical_id != c.physical_id);
-                    let r = new_resource(resolved.expect("replace has desired"));
-                    world.push(r);
-                }
-                Action::Delete | Action::RemoveDuplicate => {
+                Op::Delete => {
+                    let pid = c.physical_id.clone().unwrap_or_default();
+                    let attrs: Vec<String> = c
+                        .kind
+                        .attributes()
+                        .iter()
+                        .filter_map(|a| c.kind.attribute(&pid, *a))
+                        .collect();
+                    // No change that is still to run may refer to what goes.
+                    for (j, other) in steps.iter().enumerate() {
+                        let oc = &p.changes[other.change];
+                        if done[j]
+                            || j == i
+                            || other.op == Op::Create
+                            || oc.physical_id == c.physical_id
+                        {
+                            continue;
+                        }
+                        let Some(r) = world.iter().find(|r| r.physical_id == oc.physical_id) else {
+                            continue;
+                        };
+                        let refs = r.kind.live_references(r);
+                        assert!(
+                            !refs.iter().any(|l| attrs.contains(&l.value)),
+                            "{}.{} deleted while {}.{} still refers to it",
+                            c.kind,
+                            c.id,
+                            oc.kind,
+                            oc.id
+                        );
+                    }
                     world.retain(|r| r.physical_id != c.physical_id);
                 }
             }
+            done[i] = true;
         }
+        assert!(done.iter().all(|d| *d), "steps left: {steps:#?}");
         world
     }
 
@@ -1218,7 +1249,7 @@ mod convergence {
             prop_assert!(after.iter().any(|r| r.tags.get(TAG_STACK).map(String::as_str) == Some("foreign")));
             // Every desired resource exists exactly once (or is kept by a refusal).
             if !destroy {
-                for d in kinds::desired(&next, &StageArns::new()) {
+                for d in kinds::desired(&next, &Known::new()) {
                     let live: Vec<&Resource> = after
                         .iter()
                         .filter(|r| r.kind == d.kind && r.id == d.id

@@ -305,7 +305,9 @@ fn json_of_a_representative_plan() {
     // The text form is the same report, keys in documented order.
     let text = render::json_string(&p);
     assert!(
-        text.starts_with("{\n  \"format_version\": \"1.0\",\n"),
+        text.starts_with(&format!(
+            "{{\n  \"format_version\": \"{FORMAT_VERSION}\",\n"
+        )),
         "{text}"
     );
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
