@@ -85,6 +85,9 @@ pub async fn apply(aws: &Aws, plan: &Plan, opts: &ApplyOptions) -> Report {
         .filter(|c| c.action.changes_anything())
         .count();
     opts.progress.start(work);
+    // One signal per step: Some(true) once it succeeded, Some(false) if it did not.
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        steps.iter().map(|_| watch::channel(None::<bool>)).unzip();
     let run = Arc::new(Run {
         aws: aws.clone(),
         stack: plan.stack.clone(),
@@ -92,31 +95,26 @@ pub async fn apply(aws: &Aws, plan: &Plan, opts: &ApplyOptions) -> Report {
         gates: Gates::new(opts.max_concurrency),
         known: Mutex::new(Known::new()),
         outcomes: Mutex::new(Outcomes::new(plan, &steps)),
+        labels: steps
+            .iter()
+            .map(|s| {
+                let c = &plan.changes[s.change];
+                (c.kind, c.id.clone(), s.op)
+            })
+            .collect(),
     });
-    // One signal per step: Some(true) once it succeeded, Some(false) if it did not.
-    let (senders, receivers): (Vec<_>, Vec<_>) =
-        steps.iter().map(|_| watch::channel(None::<bool>)).unzip();
     let mut tasks = tokio::task::JoinSet::new();
-    for (step, done) in steps.iter().zip(senders) {
+    for (step, done) in steps.into_iter().zip(senders) {
         let waits: Vec<(usize, watch::Receiver<Option<bool>>)> = step
             .after
             .iter()
             .map(|a| (*a, receivers[*a].clone()))
             .collect();
         let change = plan.changes[step.change].clone();
-        let (run, step, all) = (run.clone(), step.clone(), steps.clone());
-        let changes: Vec<(Kind, String)> = all
-            .iter()
-            .map(|s| {
-                (
-                    plan.changes[s.change].kind,
-                    plan.changes[s.change].id.clone(),
-                )
-            })
-            .collect();
+        let run = run.clone();
         tasks.spawn(async move {
             let started = Instant::now();
-            let status = run.step(&step, &change, waits, &all, &changes).await;
+            let status = run.step(&step, &change, waits).await;
             // Dependents wake up either way; anything but success makes them skip.
             let _ = done.send(Some(status == Status::Done));
             run.finish(step.change, &change, status, started.elapsed());
@@ -142,6 +140,8 @@ struct Run {
     /// Physical ids of what this apply created, for resolving placeholders.
     known: Mutex<Known>,
     outcomes: Mutex<Outcomes>,
+    /// Per step: whose step it is and what it does, for "depends on ..." messages.
+    labels: Vec<(Kind, String, Op)>,
 }
 
 /// One concurrency gate per AWS service. A match, not a lookup table, so a service
@@ -211,8 +211,6 @@ impl Run {
         step: &Step,
         change: &ResourceChange,
         waits: Vec<(usize, watch::Receiver<Option<bool>>)>,
-        steps: &[Step],
-        changes: &[(Kind, String)],
     ) -> Status {
         if step.cyclic {
             return Status::NotAttempted(
@@ -231,11 +229,11 @@ impl Run {
                 if self.opts.cancel.is_cancelled() {
                     return Status::NotAttempted("interrupted before it started".into());
                 }
-                let (kind, id) = &changes[a];
+                let (kind, id, op) = &self.labels[a];
                 return Status::NotAttempted(format!(
                     "depends on {} `{id}`, which could not be {}",
                     kind.noun(),
-                    steps[a].op.past()
+                    op.past()
                 ));
             }
         }

@@ -32,7 +32,7 @@ use crate::stack::validate::Validator;
 
 pub use refs::{
     Attribute, FieldRef, Known, LiveRef, Reference, has_placeholder, placeholders,
-    resolve_placeholders,
+    placeholders_in_spec, resolve_placeholders,
 };
 pub use registry::{Kind, desired, desired_of, observe_all, references_of};
 

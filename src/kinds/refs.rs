@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::Kind;
 
@@ -182,21 +182,31 @@ pub fn placeholders_in(text: &str) -> Vec<(Range<usize>, Reference)> {
 /// Every placeholder anywhere in a value (strings inside arrays and objects included),
 /// each once, sorted.
 pub fn placeholders(value: &Value) -> Vec<Reference> {
-    fn walk(v: &Value, out: &mut Vec<Reference>) {
-        match v {
-            Value::String(s) if s.contains("${") => {
-                out.extend(placeholders_in(s).into_iter().map(|(_, r)| r));
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            Value::Object(map) => map.values().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
     walk(value, &mut out);
     out.sort();
     out.dedup();
     out
+}
+
+/// [`placeholders`] of a spec.
+pub fn placeholders_in_spec(spec: &Map<String, Value>) -> Vec<Reference> {
+    let mut out = Vec::new();
+    spec.values().for_each(|v| walk(v, &mut out));
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn walk(v: &Value, out: &mut Vec<Reference>) {
+    match v {
+        Value::String(s) if s.contains("${") => {
+            out.extend(placeholders_in(s).into_iter().map(|(_, r)| r));
+        }
+        Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+        Value::Object(map) => map.values().for_each(|v| walk(v, out)),
+        _ => {}
+    }
 }
 
 /// Whether a value still holds a placeholder ("known after apply").

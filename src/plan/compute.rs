@@ -198,6 +198,12 @@ fn referenced_first(declared: &[(Kind, &str, Vec<kinds::FieldRef>)]) -> Vec<usiz
 /// e.g. a storage configuration a protected stage records to) is refused: it would fail,
 /// or break the user.
 fn keep_what_is_in_use(changes: &mut [(ResourceChange, Option<&Resource>)]) {
+    let deletes = |(c, _): &(ResourceChange, Option<&Resource>)| {
+        matches!(c.action, Action::Delete | Action::RemoveDuplicate)
+    };
+    if !changes.iter().any(deletes) {
+        return;
+    }
     let nodes: Vec<Node> = changes.iter().map(|(c, live)| Node::of(c, *live)).collect();
     for (kept, user) in order::kept_alive(&nodes) {
         let (kind, id) = (changes[user].0.kind, changes[user].0.id.clone());

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::{Action, Plan, ResourceChange};
 use crate::kinds::{
-    Attribute, Kind, LiveRef, Reference, ReplaceOrder, Resource, overlay, placeholders,
+    Attribute, Kind, LiveRef, Reference, ReplaceOrder, Resource, overlay, placeholders_in_spec,
 };
 
 /// What the ordering rules need to know about one planned change.
@@ -53,7 +53,7 @@ impl Node {
         let kind = change.kind;
         let waits_for = match (&change.desired, change.action) {
             (Some(d), Action::Create | Action::Update | Action::Replace) => {
-                placeholders(&serde_json::Value::Object(d.spec.clone()))
+                placeholders_in_spec(&d.spec)
             }
             _ => Vec::new(),
         };
@@ -293,35 +293,42 @@ pub fn kept_alive(nodes: &[Node]) -> BTreeMap<usize, usize> {
             Action::NoOp | Action::Update | Action::DeleteRefused | Action::ReplaceRefused
         )
     };
-    let mut kept: BTreeMap<usize, usize> = BTreeMap::new();
-    loop {
-        let mut grew = false;
-        for (j, target) in nodes.iter().enumerate() {
-            if kept.contains_key(&j)
-                || !matches!(target.action, Action::Delete | Action::RemoveDuplicate)
-            {
-                continue;
+    // What is about to go, by the values others refer to it with.
+    let mut going: HashMap<(Attribute, &str), Vec<usize>> = HashMap::new();
+    for (j, n) in nodes.iter().enumerate() {
+        if matches!(n.action, Action::Delete | Action::RemoveDuplicate) {
+            for (a, v) in &n.live_attrs {
+                going.entry((*a, v.as_str())).or_default().push(j);
             }
-            let user = nodes.iter().enumerate().find(|(i, user)| {
-                *i != j
-                    && (stays(user.action) || kept.contains_key(i))
-                    && user.refs_after.iter().any(|r| {
-                        r.keeps_alive
-                            && target
-                                .live_attrs
-                                .iter()
-                                .any(|(a, v)| *a == r.attribute && *v == r.value)
-                    })
-            });
-            if let Some((i, _)) = user {
-                kept.insert(j, i);
-                grew = true;
-            }
-        }
-        if !grew {
-            return kept;
         }
     }
+    let mut kept: BTreeMap<usize, usize> = BTreeMap::new();
+    if going.is_empty() {
+        return kept;
+    }
+    // Users that stay keep their targets; a kept target is a user that stays in turn.
+    let mut users: Vec<usize> = (0..nodes.len())
+        .filter(|i| stays(nodes[*i].action))
+        .collect();
+    while !users.is_empty() {
+        let mut next = Vec::new();
+        for i in users {
+            for r in nodes[i].refs_after.iter().filter(|r| r.keeps_alive) {
+                for &j in going
+                    .get(&(r.attribute, r.value.as_str()))
+                    .into_iter()
+                    .flatten()
+                {
+                    if j != i && !kept.contains_key(&j) {
+                        kept.insert(j, i);
+                        next.push(j);
+                    }
+                }
+            }
+        }
+        users = next;
+    }
+    kept
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::compute::plan;
+use super::order::{self, Op};
 use super::{Action, FieldChange, Plan, ResourceChange};
 use crate::kinds::same;
 use crate::kinds::{
@@ -885,11 +886,271 @@ fn plans_round_trip_through_serde() {
 }
 
 // ---------------------------------------------------------------------------------------
+// References and apply order (every kind; `order` has the rules on abstract data).
+
+type StepAt = (Kind, String, Op);
+
+/// What each step of a plan waits for, by (kind, id, what it does).
+fn waits(p: &Plan) -> Vec<(StepAt, Vec<StepAt>)> {
+    let steps = order::schedule_plan(p);
+    let at = |i: usize| {
+        let c = &p.changes[steps[i].change];
+        (c.kind, c.id.clone(), steps[i].op)
+    };
+    (0..steps.len())
+        .map(|i| (at(i), steps[i].after.iter().map(|a| at(*a)).collect()))
+        .collect()
+}
+
+fn at(kind: Kind, id: &str, op: Op) -> StepAt {
+    (kind, id.to_string(), op)
+}
+
+#[test]
+fn every_kinds_placeholders_are_exactly_its_declared_references() {
+    // The registry's promise: `spec` resolves exactly what `references` declares, so
+    // validation, ordering and apply agree on what a resource refers to.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![full_stack()];
+    for name in ["stacks/demo.yaml", "stacks/production.yaml"] {
+        files.push(
+            crate::stack::load_file(&root.join(name))
+                .expect("shipped stack")
+                .model,
+        );
+    }
+    let mut seen = 0;
+    for s in &files {
+        let everything_known = {
+            let mut k = Known::new();
+            for kind in Kind::ALL {
+                for id in s.ids(*kind) {
+                    k.insert(
+                        *kind,
+                        id,
+                        format!("arn:aws:x:us-west-2:{ACCOUNT}:thing/{id}"),
+                    );
+                }
+            }
+            k
+        };
+        for (kind, id, refs) in kinds::references_of(s) {
+            let d = desired_of(s, kind, id, &Known::new()).unwrap();
+            let declared: std::collections::BTreeSet<kinds::Reference> =
+                refs.into_iter().map(|r| r.reference).collect();
+            let found: std::collections::BTreeSet<kinds::Reference> =
+                kinds::placeholders_in_spec(&d.spec).into_iter().collect();
+            assert_eq!(found, declared, "{kind}.{id}");
+            seen += declared.len();
+            let resolved = desired_of(s, kind, id, &everything_known).unwrap();
+            assert!(
+                kinds::placeholders_in_spec(&resolved.spec).is_empty(),
+                "{kind}.{id}"
+            );
+        }
+    }
+    assert!(seen >= 4, "the files hold references: {seen}");
+}
+
+#[test]
+fn creations_come_first_and_only_their_dependents_wait() {
+    let p = plan(&full_stack(), &[], false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (at(Kind::Stage, "main", Op::Create), vec![]),
+            (
+                at(Kind::Policy, "minter", Op::Create),
+                vec![at(Kind::Stage, "main", Op::Create)]
+            ),
+            (
+                at(Kind::Alarm, "publishers", Op::Create),
+                vec![at(Kind::Stage, "main", Op::Create)]
+            ),
+            (at(Kind::Budget, "monthly", Op::Create), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn referrers_are_deleted_before_what_they_refer_to() {
+    let s = full_stack();
+    let p = plan(&s, &applied(&s), true);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![
+                    at(Kind::Policy, "minter", Op::Delete),
+                    at(Kind::Alarm, "publishers", Op::Delete)
+                ]
+            ),
+            (at(Kind::Policy, "minter", Op::Delete), vec![]),
+            (at(Kind::Alarm, "publishers", Op::Delete), vec![]),
+            (at(Kind::Budget, "monthly", Op::Delete), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn referrers_move_to_a_new_stage_before_the_old_one_is_deleted() {
+    let s = full_stack();
+    let mut next = s.clone();
+    let main = next.stages.remove("main").unwrap();
+    next.stages.insert("next".into(), main);
+    next.policies.insert("minter".into(), policy(&["next"]));
+    next.alarms.insert("publishers".into(), alarm(Some("next")));
+    let p = plan(&next, &applied(&s), false);
+    let doc = field(find(&p, Kind::Policy, "minter"), "document");
+    assert!(doc.after_unknown);
+    assert!(
+        doc.after
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("${stages.next.arn}"),
+        "{doc:?}"
+    );
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![
+                    at(Kind::Policy, "minter", Op::Update),
+                    at(Kind::Alarm, "publishers", Op::Update)
+                ]
+            ),
+            (at(Kind::Stage, "next", Op::Create), vec![]),
+            (
+                at(Kind::Policy, "minter", Op::Update),
+                vec![at(Kind::Stage, "next", Op::Create)]
+            ),
+            (
+                at(Kind::Alarm, "publishers", Op::Update),
+                vec![at(Kind::Stage, "next", Op::Create)]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_duplicate_goes_only_after_its_referrers_moved_to_the_keeper() {
+    let s = full_stack();
+    let mut obs = applied(&s);
+    // A raced apply left a second `main`; the policy and alarm were written with its ARN.
+    let keeper = pid_for(Kind::Stage, "main");
+    let dup = stage_arn("ZZZ");
+    let mut second = find_mut(&mut obs, Kind::Stage, "main").clone();
+    second.physical_id = Some(dup.clone());
+    obs.push(second);
+    let policy = find_mut(&mut obs, Kind::Policy, "minter");
+    let doc = policy.spec["document"]
+        .as_str()
+        .unwrap()
+        .replace(&keeper, &dup);
+    policy.spec["document"] = json!(doc);
+    find_mut(&mut obs, Kind::Alarm, "publishers").spec["dimensions"] =
+        json!([{"name": "Stage", "value": "ZZZ"}]);
+    let p = plan(&s, &obs, false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![
+                    at(Kind::Policy, "minter", Op::Update),
+                    at(Kind::Alarm, "publishers", Op::Update)
+                ]
+            ),
+            (at(Kind::Policy, "minter", Op::Update), vec![]),
+            (at(Kind::Alarm, "publishers", Op::Update), vec![]),
+        ]
+    );
+    let removed = p
+        .changes
+        .iter()
+        .find(|c| c.action == Action::RemoveDuplicate)
+        .unwrap();
+    assert_eq!(removed.physical_id.as_deref(), Some(dup.as_str()));
+}
+
+#[test]
+fn a_protected_alarm_does_not_keep_its_stage_alive() {
+    // CloudWatch does not stop a stage from being deleted: only references that AWS
+    // enforces (a stage's storage configuration) keep their target alive.
+    let s = full_stack();
+    let mut obs = applied(&s);
+    find_mut(&mut obs, Kind::Alarm, "publishers")
+        .tags
+        .insert(TAG_PROTECT.into(), "true".into());
+    let mut next = s.clone();
+    next.stages.clear();
+    next.alarms.clear();
+    next.policies.get_mut("minter").unwrap().statements[0] = Statement {
+        allow: vec!["ivs:ListStages".into()],
+        resources: vec!["*".into()],
+        ..Statement::default()
+    };
+    let p = plan(&next, &obs, false);
+    assert_eq!(
+        find(&p, Kind::Alarm, "publishers").action,
+        Action::DeleteRefused
+    );
+    assert_eq!(find(&p, Kind::Stage, "main").action, Action::Delete);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![at(Kind::Policy, "minter", Op::Update)]
+            ),
+            (at(Kind::Policy, "minter", Op::Update), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn a_replace_deletes_first_only_when_the_name_must_stay_unique() {
+    let s = full_stack();
+    // A new description keeps the name: IAM would refuse a second policy with it.
+    let mut described = s.clone();
+    described.policies.get_mut("minter").unwrap().description = Some("other".into());
+    let p = plan(&described, &applied(&s), false);
+    assert_eq!(find(&p, Kind::Policy, "minter").action, Action::Replace);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Policy, "minter", Op::Create),
+                vec![at(Kind::Policy, "minter", Op::Delete)]
+            ),
+            (at(Kind::Policy, "minter", Op::Delete), vec![]),
+        ]
+    );
+    // A new name can exist next to the old one: create first, nothing goes missing.
+    let mut renamed = s.clone();
+    renamed.alarms.get_mut("publishers").unwrap().name = Some("live-renamed".into());
+    let p = plan(&renamed, &applied(&s), false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (at(Kind::Alarm, "publishers", Op::Create), vec![]),
+            (
+                at(Kind::Alarm, "publishers", Op::Delete),
+                vec![at(Kind::Alarm, "publishers", Op::Create)]
+            ),
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // Convergence: apply the plan with a simulator, plan again, nothing is left to do.
 
 mod convergence {
     use super::*;
-    use crate::plan::order::{self, Op};
     use proptest::prelude::*;
 
     /// Stage: (id index, name variant, recording variant, protect).

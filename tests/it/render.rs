@@ -516,4 +516,15 @@ alarms:
             .unwrap()
             .contains("${stages.main.arn}")
     );
+    // The report names what the value waits for, as `<section>.<id>.<attribute>`.
+    assert_eq!(doc["after_unknown_references"], json!(["stages.main.arn"]));
+    let dims = &v["resource_changes"][2]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == "dimensions")
+        .unwrap()
+        .clone();
+    assert_eq!(dims["after_unknown_references"], json!(["stages.main.id"]));
+    assert!(md.contains("(known after apply: stages.main.id)"), "{md}");
 }

@@ -245,3 +245,55 @@ impl StringOrList {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_name_resources_by_section_and_round_trip() {
+        let st: Statement = serde_yaml::from_str(
+            "allow: [ivs:GetStage]\nstages: [main, side]\nresources: [\"*\"]\nsid: A\n",
+        )
+        .unwrap();
+        assert_eq!(st.ids_of(Kind::Stage), ["main", "side"]);
+        assert!(st.names_stack_resources());
+        let back = serde_json::to_value(&st).unwrap();
+        assert_eq!(
+            back,
+            json!({"sid": "A", "allow": ["ivs:GetStage"], "stages": ["main", "side"], "resources": ["*"]})
+        );
+        assert_eq!(serde_json::from_value::<Statement>(back).unwrap(), st);
+        // A section of a kind that policies cannot name is not a statement field.
+        let err = serde_yaml::from_str::<Statement>("allow: [a:B]\nalarms: [x]\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `alarms`"), "{err}");
+        let err = serde_yaml::from_str::<Statement>("stages: [x]\n").unwrap_err();
+        assert!(err.to_string().contains("missing field `allow`"), "{err}");
+    }
+
+    #[test]
+    fn the_schema_lists_a_key_for_every_kind_policies_can_name() {
+        let schema = crate::stack::schema::stack_schema();
+        let props = schema["definitions"]["Statement"]["properties"]
+            .as_object()
+            .unwrap();
+        for kind in Kind::ALL {
+            assert_eq!(
+                props.contains_key(kind.section()),
+                kind.in_policies(),
+                "{kind}"
+            );
+        }
+        assert_eq!(
+            props["stages"]["description"],
+            "Logical ids of stages in this stack; each renders as that stage's exact ARN."
+        );
+        for fixed in ["sid", "effect", "allow", "resources", "conditions"] {
+            assert!(props.contains_key(fixed), "{fixed}");
+        }
+        assert_eq!(
+            schema["definitions"]["Statement"]["additionalProperties"],
+            json!(false)
+        );
+    }
+}
