@@ -81,6 +81,9 @@ pub enum ReplaceOrder {
 pub trait ResourceKind:
     DeserializeOwned + Serialize + JsonSchema + Clone + PartialEq + fmt::Debug + Send + Sync + 'static
 {
+    /// Its registry entry. Names a variant that exists only once the kind is registered,
+    /// and the registry checks at compile time that each entry's type names its own.
+    const KIND: Kind;
     /// The kind in words, for messages: `stage`, `storage configuration`.
     const NOUN: &'static str;
     /// The AWS service its calls go to (its concurrency gate in apply).

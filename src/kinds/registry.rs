@@ -21,20 +21,26 @@
 //!
 //! # Adding a kind
 //!
-//! 1. A module `src/kinds/<kind>/` declared in `kinds/mod.rs`, whose stack-file type
-//!    implements [`ResourceKind`] (every item is required except `replace_order`:
-//!    a forgotten one does not compile), with its AWS calls.
-//! 2. One entry in [`registry!`]. List a kind before the kinds that refer to it: that is
-//!    the order plans list changes in (apply derives its own order from references).
+//! 1. A module `src/kinds/<kind>/` (one `pub mod` line in `kinds/mod.rs`) whose
+//!    stack-file type implements [`ResourceKind`]: every item is required except
+//!    `replace_order` and `attribute`, whose defaults follow from `NAMES` and
+//!    `ATTRIBUTES`; the AWS calls live there too.
+//! 2. One entry in [`registry!`] (its doc comment becomes the section's description in
+//!    the schema). List a kind before the kinds that refer to it: that is the order plans
+//!    list changes in (apply derives its own order from references).
 //!
 //! That is all ivstack's code needs. Outside the code: the README's stack-file reference,
 //! `schema/ivstack.schema.json` (regenerate; a test fails until it is current), a
 //! client-side rate in `aws::limits` if the service's default does not fit, and the
 //! operations in the local endpoint (`crates/local`).
 //!
-//! What fails at compile time if forgotten: the module (the entry names its type), any
-//! trait item, the entry (the module's own `Kind::<Variant>` does not exist). Nothing
-//! fails at run time: there is no per-kind lookup table that could miss an entry.
+//! What fails at compile time if forgotten: the module or its `mod` line (the entry names
+//! its type), any trait item (none has a default but `replace_order` and `attribute`), the
+//! entry (the trait's `KIND` names a variant that does not exist yet), a wrong `KIND` (a
+//! const assertion per entry), a new [`Service`] without a concurrency gate (`apply::Gates`
+//! matches every service). Nothing fails at run time: there is no per-kind lookup table
+//! that could miss an entry. What only tests catch: a stale committed schema, and `spec`
+//! resolving other references than `references` declares (`plan::tests`).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -92,6 +98,15 @@ fn build<T: ResourceKind>(
 
 macro_rules! generate {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal in $section:ident : $ty:ty; )*) => {
+        // Each entry's type must declare its own variant (a copy-pasted module that
+        // still says `Kind::Stage` does not compile).
+        $(
+            const _: () = assert!(
+                matches!(<$ty as ResourceKind>::KIND, Kind::$variant),
+                concat!("the registry entry ", stringify!($variant), " names a type whose ResourceKind::KIND is another kind")
+            );
+        )*
+
         /// A resource kind. Plans and reports name it by [`Kind::as_str`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Kind {
@@ -214,13 +229,7 @@ macro_rules! generate {
                 $( <$ty as ResourceKind>::observe(aws, stack), )*
             )?;
             let mut all = Vec::new();
-            $(
-                // The kind comes from the registry, whatever the module wrote.
-                all.extend($variant.into_iter().map(|mut r| {
-                    r.kind = Kind::$variant;
-                    r
-                }));
-            )*
+            $( all.extend($variant); )*
             Ok(all)
         }
 

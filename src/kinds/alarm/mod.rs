@@ -37,6 +37,7 @@ impl Alarm {
 }
 
 impl ResourceKind for Alarm {
+    const KIND: Kind = Kind::Alarm;
     const NOUN: &'static str = "alarm";
     const SERVICE: Service = Service::CloudWatch;
     // Alarms are identified by name.

@@ -12,12 +12,13 @@ use serde_json::{Map, Value, json};
 
 pub use model::{Budget, BudgetPeriod, BudgetScope, IVS_SERVICE_NAME};
 
-use super::{Attribute, FieldRef, Known, LiveRef, Names, Resource, ResourceKind, Service};
+use super::{Attribute, FieldRef, Kind, Known, LiveRef, Names, Resource, ResourceKind, Service};
 use crate::aws::Aws;
 use crate::stack::model::StackFile;
 use crate::stack::validate::{self, Validator};
 
 impl ResourceKind for Budget {
+    const KIND: Kind = Kind::Budget;
     const NOUN: &'static str = "budget";
     const SERVICE: Service = Service::Budgets;
     // Budgets are identified by name.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 pub use model::{Effect, Policy, Statement, StringOrList, nameable_kinds};
 
 use super::{
-    Attribute, FieldRef, Known, LiveRef, Names, Reference, Resource, ResourceKind, Service,
+    Attribute, FieldRef, Kind, Known, LiveRef, Names, Reference, Resource, ResourceKind, Service,
     iam_document,
 };
 use crate::aws::Aws;
@@ -29,6 +29,7 @@ pub fn path_for(stack: &str) -> String {
 }
 
 impl ResourceKind for Policy {
+    const KIND: Kind = Kind::Policy;
     const NOUN: &'static str = "policy";
     const SERVICE: Service = Service::Iam;
     // IAM has no API to rename, move or re-describe a managed policy.

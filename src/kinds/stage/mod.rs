@@ -14,12 +14,15 @@ use serde_json::{Map, Value, json};
 
 pub use model::{MediaType, Recording, Stage, ThumbnailMode, ThumbnailStorage, Thumbnails};
 
-use super::{Attribute, FieldRef, Known, LiveRef, Names, Resource, ResourceKind, Service, put};
+use super::{
+    Attribute, FieldRef, Kind, Known, LiveRef, Names, Resource, ResourceKind, Service, put,
+};
 use crate::aws::Aws;
 use crate::stack::model::StackFile;
 use crate::stack::validate::{self, Validator};
 
 impl ResourceKind for Stage {
+    const KIND: Kind = Kind::Stage;
     const NOUN: &'static str = "stage";
     const SERVICE: Service = Service::Ivs;
     // UpdateStage changes the name and recording in place.
@@ -146,7 +149,7 @@ fn recording_spec(rec: &Recording) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::{Kind, desired_of};
+    use crate::kinds::desired_of;
     use crate::stack::load_str;
 
     const ARN: &str = "arn:aws:ivs:us-east-1:123456789012:storage-configuration/AbCd";
