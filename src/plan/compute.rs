@@ -92,8 +92,10 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
                         change.reason = Some(why);
                     }
                 }
-                // What stays is known; what is replaced gets a new identity after apply.
+                // What stays is known (if anything refers to it); what is replaced gets a
+                // new identity after apply.
                 if change.action != Action::Replace
+                    && referrers.contains_key(&(*kind, *id))
                     && let Some(pid) = &keeper.physical_id
                 {
                     known.insert(*kind, *id, pid.clone());

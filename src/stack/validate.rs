@@ -87,6 +87,8 @@ pub struct Validator<'a> {
     out: Vec<Diagnostic>,
     /// The declared ids per kind, hashed: every reference looks them up.
     declared_ids: HashMap<Kind, HashSet<&'a str>>,
+    /// ARNs of realistic length per kind that policies can name (policy size checks).
+    example_arns: HashMap<Kind, String>,
 }
 
 /// Short name for the rules below.
@@ -196,6 +198,7 @@ pub fn validate(stack: &StackFile, ctx: &Context<'_>) -> Vec<Diagnostic> {
         ctx,
         out: Vec::new(),
         declared_ids: HashMap::new(),
+        example_arns: example_arns(stack),
     };
     for kind in Kind::ALL {
         let ids = v.declared(*kind).iter().map(String::as_str).collect();
@@ -502,7 +505,7 @@ fn nameable_keys() -> String {
     keys.join(", ")
 }
 
-pub(crate) fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
+pub(crate) fn policy_rules(v: &mut V<'_>, _stack: &StackFile, id: &str, policy: &Policy) {
     let base = LazyPath(["policies", id]);
     match (policy.statements.is_empty(), &policy.document) {
         (true, None) => {
@@ -623,8 +626,8 @@ pub(crate) fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &
     }
     // Size as IAM counts it, with real-length ARNs for resources that do not exist yet.
     // Rendering is skipped when even a generous upper bound fits.
-    let arns = example_arns(stack);
-    if size_bound(policy, &arns).is_some_and(|b| b <= MAX_POLICY_CHARS) {
+    let arns = &v.example_arns;
+    if size_bound(policy, arns).is_some_and(|b| b <= MAX_POLICY_CHARS) {
         return;
     }
     let doc = iam_document::render(policy, &|kind, _| {
