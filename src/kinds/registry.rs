@@ -1,6 +1,6 @@
 //! The kind registry: the one list of the resource kinds ivstack manages.
 //!
-//! [`registry!`] below holds one entry per kind: the [`Kind`] variant, its name in plans
+//! The `registry!` macro below holds one entry per kind: the [`Kind`] variant, its name in plans
 //! (`kind: stage`), its stack-file section and its stack-file type (which implements
 //! [`ResourceKind`]). Everything that works across kinds is generated from this list, so it
 //! cannot miss one:
@@ -25,7 +25,7 @@
 //!    stack-file type implements [`ResourceKind`]: every item is required except
 //!    `replace_order` and `attribute`, whose defaults follow from `NAMES` and
 //!    `ATTRIBUTES`; the AWS calls live there too.
-//! 2. One entry in [`registry!`] (its doc comment becomes the section's description in
+//! 2. One entry in `registry!` (its doc comment becomes the section's description in
 //!    the schema). List a kind before the kinds that refer to it: that is the order plans
 //!    list changes in (apply derives its own order from references).
 //!

@@ -4,8 +4,8 @@
 //! collisions, and ARN and e-mail syntax. Every rule reports at the exact field, and all
 //! findings come back together.
 //!
-//! The kind registry drives it: [`resource_rules`] (tags, default names, references) and
-//! [`physical_names`] run for every kind, then each kind's own rules
+//! The kind registry drives it: `resource_rules` (tags, default names, references) and
+//! `physical_names` run for every kind, then each kind's own rules
 //! (`ResourceKind::validate`; those of the first four kinds are the `*_rules` functions
 //! here).
 

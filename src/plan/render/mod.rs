@@ -2,7 +2,7 @@
 //!
 //! Rendering never computes: it only reads a [`super::Plan`]. The three renderings share
 //! the helpers here, so a value looks the same everywhere: strings are shown JSON-quoted,
-//! placeholders read "(known after apply: <section>.<id>.<attribute>)", multi-line strings
+//! placeholders read `(known after apply: <section>.<id>.<attribute>)`, multi-line strings
 //! (IAM documents) are diffed line by line, and anything that looks like a secret is
 //! redacted in every format.
 
