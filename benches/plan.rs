@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ivstack::kinds::{self, Resource, StageArns};
+use ivstack::kinds::{self, Kind, Known, Resource};
 use ivstack::plan::compute::plan;
 use ivstack::stack::model::{
     Alarm, Budget, Comparison, Metric, Policy, StackFile, Stage, Statement, Statistic,
@@ -21,10 +21,7 @@ fn stack() -> StackFile {
         region: "us-east-1".into(),
         account: Some("123456789012".into()),
         tags: BTreeMap::from([("team".into(), "media".into())]),
-        stages: BTreeMap::new(),
-        policies: BTreeMap::new(),
-        alarms: BTreeMap::new(),
-        budgets: BTreeMap::new(),
+        ..StackFile::default()
     };
     for i in 0..PER_KIND {
         let stage = format!("stage-{i:05}");
@@ -35,7 +32,7 @@ fn stack() -> StackFile {
                 description: Some("token minting".into()),
                 statements: vec![Statement {
                     allow: vec!["ivs:CreateParticipantToken".into(), "ivs:GetStage".into()],
-                    stages: vec![stage.clone()],
+                    ids: BTreeMap::from([(Kind::Stage, vec![stage.clone()])]),
                     ..Statement::default()
                 }],
                 ..Policy::default()
@@ -84,23 +81,23 @@ fn stack() -> StackFile {
 /// What AWS would report right after an apply: every desired resource, with physical ids
 /// and stage references resolved.
 fn observed(s: &StackFile) -> Vec<Resource> {
-    let arns: StageArns = s
-        .stages
-        .keys()
-        .enumerate()
-        .map(|(i, id)| {
-            (
-                id.clone(),
-                format!("arn:aws:ivs:us-east-1:123456789012:stage/S{i:011}"),
-            )
-        })
-        .collect();
+    let mut arns = Known::new();
+    for (i, id) in s.stages.keys().enumerate() {
+        arns.insert(
+            Kind::Stage,
+            id.clone(),
+            format!("arn:aws:ivs:us-east-1:123456789012:stage/S{i:011}"),
+        );
+    }
     kinds::desired(s, &arns)
         .into_iter()
         .enumerate()
         .map(|(i, mut r)| {
             r.physical_id = Some(match r.kind {
-                kinds::Kind::Stage => arns[&r.id].clone(),
+                Kind::Stage => arns
+                    .physical_id(Kind::Stage, &r.id)
+                    .unwrap_or_default()
+                    .to_string(),
                 _ => format!("arn:aws:{}:::{i}", r.kind),
             });
             r

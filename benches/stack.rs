@@ -75,9 +75,10 @@ fn phases(src: &str, runs: usize) {
         };
         times[2].push(t.elapsed());
         let mut declared = DeclaredIds::new();
-        declared.insert("stages".into(), model.stages.keys().cloned().collect());
-        declared.insert("policies".into(), model.policies.keys().cloned().collect());
-        declared.insert("alarms".into(), model.alarms.keys().cloned().collect());
+        for kind in ivstack::kinds::Kind::ALL {
+            let ids = model.ids(*kind).into_iter().map(str::to_string).collect();
+            declared.insert(kind.section().into(), ids);
+        }
         let spans = SpanMap::new(root);
         let ctx = validate::Context {
             file: "generated.yaml",
@@ -114,8 +115,7 @@ fn main() {
             }
         };
         times.push(t.elapsed());
-        resources =
-            loaded.model.stages.len() + loaded.model.policies.len() + loaded.model.alarms.len();
+        resources = loaded.model.resource_count();
     }
     // The first run also compiles the schema and faults in fresh memory, as a CLI run does.
     let first = times[0];

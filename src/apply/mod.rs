@@ -1,33 +1,36 @@
 //! Apply: execute a plan exactly, in dependency order, with bounded concurrency.
 //!
-//! Order: every create, update and replace starts as soon as what it depends on is done —
-//! a policy or alarm that names a stage this plan creates waits for that stage (and gets
-//! its real ARN / id), everything else starts at once — then deletes (stages last).
-//! Waiting never holds a concurrency slot, so the per-operation rate limits, not the
+//! Order comes from references, for every kind ([`crate::plan::order`]): each step starts
+//! as soon as the steps it waits for have succeeded — a write that names a resource this
+//! plan creates waits for that creation (and gets its real ARN or id), a delete waits for
+//! everything that referred to the resource to let go, a replace creates before it
+//! deletes — and everything else starts at once. Waiting never holds a concurrency slot;
+//! there is one slot pool per AWS service, so the per-operation rate limits, not the
 //! ordering, set the pace. Every step is idempotent and nothing is rolled back: after a
 //! failure or an interrupt the report says what was done and what was not, and running
 //! again converges, because the next plan starts from what is live.
 
 pub mod progress;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Aws;
-use crate::kinds::{self, Kind, Resource, StageArns, has_placeholder, resolve_placeholders};
+use crate::kinds::{Kind, Known, Resource, Service, placeholders, resolve_placeholders};
+use crate::plan::order::{self, Op, Step};
 use crate::plan::{Action, Plan, ResourceChange};
 pub use progress::Progress;
 
 /// How to apply.
 #[derive(Clone)]
 pub struct ApplyOptions {
-    /// At most this many AWS operations in flight per resource kind, i.e. per service
-    /// (rate limits apply on top).
+    /// At most this many AWS operations in flight per AWS service (rate limits apply on
+    /// top).
     pub max_concurrency: usize,
     /// Cancelled on Ctrl-C: no new operation starts, in-flight ones finish.
     pub cancel: CancellationToken,
@@ -75,255 +78,290 @@ impl Report {
 
 /// Execute `plan` against AWS.
 pub async fn apply(aws: &Aws, plan: &Plan, opts: &ApplyOptions) -> Report {
-    let work: Vec<&ResourceChange> = plan
+    let steps = order::schedule_plan(plan);
+    let work = plan
         .changes
         .iter()
         .filter(|c| c.action.changes_anything())
-        .collect();
-    opts.progress.start(work.len());
-    let report = Arc::new(Mutex::new(Report::default()));
-
-    // Stages that already exist and stay: their ARNs are known up front.
-    let arns = Arc::new(Mutex::new(StageArns::new()));
-    for c in plan.changes.iter().filter(|c| c.kind == Kind::Stage) {
-        if matches!(c.action, Action::NoOp | Action::Update)
-            && let Some(arn) = &c.physical_id
-            && let Ok(mut a) = arns.lock()
-        {
-            a.insert(c.id.clone(), arn.clone());
-        }
+        .count();
+    opts.progress.start(work);
+    // One signal per step: Some(true) once it succeeded, Some(false) if it did not.
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        steps.iter().map(|_| watch::channel(None::<bool>)).unzip();
+    let run = Arc::new(Run {
+        aws: aws.clone(),
+        stack: plan.stack.clone(),
+        opts: opts.clone(),
+        gates: Gates::new(opts.max_concurrency),
+        known: Mutex::new(Known::new()),
+        outcomes: Mutex::new(Outcomes::new(plan, &steps)),
+        labels: steps
+            .iter()
+            .map(|s| {
+                let c = &plan.changes[s.change];
+                (c.kind, c.id.clone(), s.op)
+            })
+            .collect(),
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for (step, done) in steps.into_iter().zip(senders) {
+        let waits: Vec<(usize, watch::Receiver<Option<bool>>)> = step
+            .after
+            .iter()
+            .map(|a| (*a, receivers[*a].clone()))
+            .collect();
+        let change = plan.changes[step.change].clone();
+        let run = run.clone();
+        tasks.spawn(async move {
+            let started = Instant::now();
+            let status = run.step(&step, &change, waits).await;
+            // Dependents wake up either way; anything but success makes them skip.
+            let _ = done.send(Some(status == Status::Done));
+            run.finish(step.change, &change, status, started.elapsed());
+        });
     }
-
-    let writes: Vec<&ResourceChange> = work
-        .iter()
-        .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
-        .copied()
-        .collect();
-    let deletes = |stages: bool| -> Vec<&ResourceChange> {
-        work.iter()
-            .filter(|c| matches!(c.action, Action::Delete | Action::RemoveDuplicate))
-            .filter(|c| (c.kind == Kind::Stage) == stages)
-            .copied()
-            .collect()
-    };
-    // Deletes go last, stages after what may name them.
-    let phases = vec![writes, deletes(false), deletes(true)];
-    for phase in phases {
-        run_phase(aws, &plan.stack, phase, opts, &arns, &report).await;
-    }
-    let mut report = report.lock().map(|r| r.clone()).unwrap_or_default();
+    while tasks.join_next().await.is_some() {}
+    let mut report = run
+        .outcomes
+        .lock()
+        .map(|o| o.report.clone())
+        .unwrap_or_default();
     report.interrupted = opts.cancel.is_cancelled();
     opts.progress.finish();
     report
 }
 
-async fn run_phase(
-    aws: &Aws,
-    stack: &str,
-    phase: Vec<&ResourceChange>,
-    opts: &ApplyOptions,
-    arns: &Arc<Mutex<StageArns>>,
-    report: &Arc<Mutex<Report>>,
-) {
-    // One gate per kind: each kind talks to its own service with its own rate limits, so
-    // 200 stage creates queued behind IVS's 5 TPS must not hold the slots that alarms and
-    // policies (other services) could use meanwhile.
-    let gates: HashMap<Kind, Arc<Semaphore>> = Kind::ALL
-        .iter()
-        .map(|k| (*k, Arc::new(Semaphore::new(opts.max_concurrency.max(1)))))
-        .collect();
-    // One readiness signal per stage created in this phase: Some(true) once it exists,
-    // Some(false) if it could not be created.
-    let mut created: HashMap<String, watch::Receiver<Option<bool>>> = HashMap::new();
-    let mut signals: HashMap<String, watch::Sender<Option<bool>>> = HashMap::new();
-    for c in phase
-        .iter()
-        .filter(|c| c.kind == Kind::Stage && c.action == Action::Create)
-    {
-        let (tx, rx) = watch::channel(None);
-        created.insert(c.id.clone(), rx);
-        signals.insert(c.id.clone(), tx);
+/// What every step task shares.
+struct Run {
+    aws: Aws,
+    stack: String,
+    opts: ApplyOptions,
+    gates: Gates,
+    /// Physical ids of what this apply created, for resolving placeholders.
+    known: Mutex<Known>,
+    outcomes: Mutex<Outcomes>,
+    /// Per step: whose step it is and what it does, for "depends on ..." messages.
+    labels: Vec<(Kind, String, Op)>,
+}
+
+/// One concurrency gate per AWS service. A match, not a lookup table, so a service
+/// without a gate does not compile.
+struct Gates {
+    ivs: Arc<Semaphore>,
+    iam: Arc<Semaphore>,
+    cloudwatch: Arc<Semaphore>,
+    budgets: Arc<Semaphore>,
+}
+
+impl Gates {
+    fn new(max: usize) -> Gates {
+        let gate = || Arc::new(Semaphore::new(max.max(1)));
+        Gates {
+            ivs: gate(),
+            iam: gate(),
+            cloudwatch: gate(),
+            budgets: gate(),
+        }
     }
-    let mut tasks = tokio::task::JoinSet::new();
-    for change in phase {
-        let change = change.clone();
-        let gate = gates[&change.kind].clone();
-        let (aws, stack) = (aws.clone(), stack.to_string());
-        let (arns, report, opts) = (arns.clone(), report.clone(), opts.clone());
-        let waits: Vec<(String, watch::Receiver<Option<bool>>)> = change
-            .desired
-            .as_ref()
-            .filter(|_| change.kind != Kind::Stage)
-            .map(missing_stages)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|id| created.get(&id).map(|rx| (id, rx.clone())))
-            .collect();
-        let signal = match change.kind {
-            Kind::Stage => signals.remove(&change.id),
-            _ => None,
+
+    fn of(&self, service: Service) -> Arc<Semaphore> {
+        match service {
+            Service::Ivs => self.ivs.clone(),
+            Service::Iam => self.iam.clone(),
+            Service::CloudWatch => self.cloudwatch.clone(),
+            Service::Budgets => self.budgets.clone(),
+        }
+    }
+}
+
+/// Per change: the statuses of its steps so far, merged into one report entry when its
+/// last step ends (a replace has two).
+struct Outcomes {
+    pending: BTreeMap<usize, (usize, Vec<Status>, Duration)>,
+    report: Report,
+}
+
+impl Outcomes {
+    fn new(plan: &Plan, steps: &[Step]) -> Outcomes {
+        let mut pending = BTreeMap::new();
+        for s in steps {
+            pending
+                .entry(s.change)
+                .or_insert((0, Vec::new(), Duration::ZERO))
+                .0 += 1;
+        }
+        // Nothing to do for refused changes and no-ops; every other change has steps.
+        debug_assert!(
+            plan.changes
+                .iter()
+                .enumerate()
+                .all(|(i, c)| c.action.changes_anything() == pending.contains_key(&i))
+        );
+        Outcomes {
+            pending,
+            report: Report::default(),
+        }
+    }
+}
+
+impl Run {
+    /// Wait for what the step depends on, take a slot of its service, and do it.
+    async fn step(
+        &self,
+        step: &Step,
+        change: &ResourceChange,
+        waits: Vec<(usize, watch::Receiver<Option<bool>>)>,
+    ) -> Status {
+        if step.cyclic {
+            return Status::NotAttempted(
+                "its dependencies form a cycle (a bug in ivstack: please report it); make a \
+                 new plan"
+                    .into(),
+            );
+        }
+        // Wait before taking a slot, so that waiting can never starve others of slots.
+        for (a, mut rx) in waits {
+            let ok = tokio::select! {
+                r = rx.wait_for(Option::is_some) => r.map(|v| *v == Some(true)).unwrap_or(false),
+                _ = self.opts.cancel.cancelled() => false,
+            };
+            if !ok {
+                if self.opts.cancel.is_cancelled() {
+                    return Status::NotAttempted("interrupted before it started".into());
+                }
+                let (kind, id, op) = &self.labels[a];
+                return Status::NotAttempted(format!(
+                    "depends on {} `{id}`, which could not be {}",
+                    kind.noun(),
+                    op.past()
+                ));
+            }
+        }
+        let permit = tokio::select! {
+            p = self.gates.of(change.kind.service()).acquire_owned() => p.ok(),
+            _ = self.opts.cancel.cancelled() => None,
         };
-        tasks.spawn(async move {
-            // Wait for the stages this change names before taking a concurrency slot, so
-            // waiting can never starve the stages of slots.
-            let mut blocked = None;
-            for (id, mut rx) in waits {
-                let ok = tokio::select! {
-                    r = rx.wait_for(Option::is_some) => r.map(|v| *v == Some(true)).unwrap_or(false),
-                    _ = opts.cancel.cancelled() => false,
-                };
-                if !ok {
-                    blocked = Some(id);
-                    break;
-                }
-            }
-            let permit = match &blocked {
-                Some(_) => None,
-                None => tokio::select! {
-                    p = gate.acquire_owned() => p.ok(),
-                    _ = opts.cancel.cancelled() => None,
-                },
-            };
-            let started = Instant::now();
-            let status = match permit {
-                None if !opts.cancel.is_cancelled() && blocked.is_some() => {
-                    Status::NotAttempted(format!(
-                        "depends on stage `{}`, which could not be created",
-                        blocked.unwrap_or_default()
-                    ))
-                }
-                None => Status::NotAttempted("interrupted before it started".into()),
-                Some(_permit) if opts.cancel.is_cancelled() => {
-                    Status::NotAttempted("interrupted before it started".into())
-                }
-                Some(_permit) => {
-                    let known = arns.lock().map(|a| a.clone()).unwrap_or_default();
-                    match execute(&aws, &stack, &change, &known).await {
-                        Ok(Executed::Done(Some(arn))) if change.kind == Kind::Stage => {
-                            if let Ok(mut a) = arns.lock() {
-                                a.insert(change.id.clone(), arn);
-                            }
-                            Status::Done
-                        }
-                        Ok(Executed::Done(_)) => Status::Done,
-                        Ok(Executed::Skipped(why)) => Status::NotAttempted(why),
-                        Err(e) => Status::Failed(format!("{e:#}")),
-                    }
-                }
-            };
-            let op = OpReport {
-                kind: change.kind,
-                id: change.id.clone(),
-                name: change.name.clone(),
-                action: change.action,
-                physical_id: change.physical_id.clone(),
-                status,
-                seconds: started.elapsed().as_secs_f64(),
-            };
-            if let Some(tx) = signal {
-                // Dependents wake up either way; a failure makes them skip.
-                let _ = tx.send(Some(op.status == Status::Done));
-            }
-            opts.progress.done(&op);
-            if let Ok(mut r) = report.lock() {
-                r.operations.push(op);
-            }
-        });
+        let Some(_permit) = permit else {
+            return Status::NotAttempted("interrupted before it started".into());
+        };
+        if self.opts.cancel.is_cancelled() {
+            return Status::NotAttempted("interrupted before it started".into());
+        }
+        match self.execute(step.op, change).await {
+            Ok(Executed::Done) => Status::Done,
+            Ok(Executed::Skipped(why)) => Status::NotAttempted(why),
+            Err(e) => Status::Failed(format!("{e:#}")),
+        }
     }
-    while tasks.join_next().await.is_some() {}
-}
 
-enum Executed {
-    /// Done; for creates, the new physical id.
-    Done(Option<String>),
-    Skipped(String),
-}
+    async fn execute(&self, op: Op, change: &ResourceChange) -> anyhow::Result<Executed> {
+        let incomplete = || {
+            anyhow::anyhow!(
+                "the plan entry for {}.{} is incomplete (action {} without the resource it \
+                 needs); make a new plan",
+                change.kind,
+                change.id,
+                change.action.as_str()
+            )
+        };
+        let kind = change.kind;
+        match op {
+            Op::Create | Op::Update => {
+                let Some(d) = change.desired.as_ref() else {
+                    return Err(incomplete());
+                };
+                let d = match self.resolved(d) {
+                    Ok(d) => d,
+                    Err(why) => return Ok(Executed::Skipped(why)),
+                };
+                if op == Op::Create {
+                    let pid = kind.create(&self.aws, &self.stack, &d).await?;
+                    if let Ok(mut k) = self.known.lock() {
+                        k.insert(kind, change.id.clone(), pid);
+                    }
+                } else {
+                    let live = change.observed.as_ref().ok_or_else(incomplete)?;
+                    kind.update(&self.aws, &d, live).await?;
+                }
+            }
+            Op::Delete => {
+                let live = change.observed.as_ref().ok_or_else(incomplete)?;
+                kind.delete(&self.aws, live).await?;
+            }
+        }
+        Ok(Executed::Done)
+    }
 
-async fn execute(
-    aws: &Aws,
-    stack: &str,
-    change: &ResourceChange,
-    arns: &StageArns,
-) -> anyhow::Result<Executed> {
-    let desired = change.desired.clone().map(|mut d| {
-        let mut spec = serde_json::Value::Object(std::mem::take(&mut d.spec));
-        resolve_placeholders(&mut spec, arns);
+    /// The desired resource with every placeholder filled in from what this apply
+    /// created, or why it cannot be.
+    fn resolved(&self, d: &Resource) -> Result<Resource, String> {
+        let mut spec = serde_json::Value::Object(d.spec.clone());
+        if let Ok(known) = self.known.lock() {
+            resolve_placeholders(&mut spec, &known);
+        }
+        let missing = placeholders(&spec);
+        if !missing.is_empty() {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|r| format!("{} `{}`", r.target.noun(), r.id))
+                .collect();
+            return Err(format!(
+                "depends on {}, which this plan does not create; make a new plan",
+                names.join(", ")
+            ));
+        }
+        let mut d = d.clone();
         if let serde_json::Value::Object(m) = spec {
             d.spec = m;
         }
-        d
-    });
-    if let Some(d) = &desired
-        && has_placeholder(&serde_json::Value::Object(d.spec.clone()))
-    {
-        let missing: Vec<String> = missing_stages(d);
-        return Ok(Executed::Skipped(format!(
-            "depends on stage(s) {} that could not be created",
-            missing.join(", ")
-        )));
+        Ok(d)
     }
-    match (change.action, &desired, &change.observed) {
-        (Action::Create, Some(d), _) => Ok(Executed::Done(Some(create(aws, stack, d).await?))),
-        (Action::Update, Some(d), Some(live)) => {
-            update(aws, d, live).await?;
-            Ok(Executed::Done(None))
+
+    /// Record a step's status; report the change once its last step has ended.
+    fn finish(&self, index: usize, change: &ResourceChange, status: Status, took: Duration) {
+        let Ok(mut o) = self.outcomes.lock() else {
+            return;
+        };
+        let Some(entry) = o.pending.get_mut(&index) else {
+            return;
+        };
+        entry.0 = entry.0.saturating_sub(1);
+        entry.1.push(status);
+        entry.2 += took;
+        if entry.0 > 0 {
+            return;
         }
-        (Action::Replace, Some(d), Some(live)) => {
-            delete(aws, live).await?;
-            Ok(Executed::Done(Some(create(aws, stack, d).await?)))
-        }
-        (Action::Delete | Action::RemoveDuplicate, _, Some(live)) => {
-            delete(aws, live).await?;
-            Ok(Executed::Done(None))
-        }
-        _ => anyhow::bail!(
-            "the plan entry for {}.{} is incomplete (action {} without the resource it needs); \
-             make a new plan",
-            change.kind,
-            change.id,
-            change.action.as_str()
-        ),
+        let Some((_, statuses, took)) = o.pending.remove(&index) else {
+            return;
+        };
+        // A failure says most; then why something was not attempted; else done.
+        let status = statuses
+            .iter()
+            .find(|s| matches!(s, Status::Failed(_)))
+            .or_else(|| {
+                statuses
+                    .iter()
+                    .find(|s| matches!(s, Status::NotAttempted(_)))
+            })
+            .cloned()
+            .unwrap_or(Status::Done);
+        let op = OpReport {
+            kind: change.kind,
+            id: change.id.clone(),
+            name: change.name.clone(),
+            action: change.action,
+            physical_id: change.physical_id.clone(),
+            status,
+            seconds: took.as_secs_f64(),
+        };
+        self.opts.progress.done(&op);
+        o.report.operations.push(op);
     }
 }
 
-fn missing_stages(d: &Resource) -> Vec<String> {
-    let text = serde_json::to_string(&d.spec).unwrap_or_default();
-    let mut out: Vec<String> = text
-        .split(kinds::UNKNOWN_PREFIX)
-        .skip(1)
-        .filter_map(|rest| rest.split('.').next())
-        .map(str::to_string)
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
-async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<String> {
-    match d.kind {
-        Kind::Stage => kinds::stage::create(aws, d, stack).await,
-        Kind::Policy => kinds::policy::create(aws, d).await,
-        Kind::Alarm => kinds::alarm::create(aws, d).await,
-        Kind::Budget => kinds::budget::create(aws, d).await,
-    }
-}
-
-async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<()> {
-    match d.kind {
-        Kind::Stage => kinds::stage::update(aws, d, live).await,
-        Kind::Policy => kinds::policy::update(aws, d, live).await,
-        Kind::Alarm => kinds::alarm::update(aws, d, live).await,
-        Kind::Budget => kinds::budget::update(aws, d, live).await,
-    }
-}
-
-async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
-    match live.kind {
-        Kind::Stage => kinds::stage::delete(aws, live).await,
-        Kind::Policy => kinds::policy::delete(aws, live).await,
-        Kind::Alarm => kinds::alarm::delete(aws, live).await,
-        Kind::Budget => kinds::budget::delete(aws, live).await,
-    }
+enum Executed {
+    Done,
+    Skipped(String),
 }
 
 /// Counts for the closing summary of an apply.

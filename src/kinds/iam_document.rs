@@ -23,15 +23,18 @@
 
 use serde_json::{Map, Value, json};
 
+use super::Kind;
 use crate::stack::model::{Effect, Policy};
 
 /// The policy language version every rendered document uses.
 pub const VERSION: &str = "2012-10-17";
 
-/// Render a policy to an IAM document. Stage references become ARNs through `stage_arn`
-/// (the planner passes placeholders such as `${stages.main.arn}` for stages not yet
-/// created). A raw `document` is returned as written; canonicalise before comparing.
-pub fn render(policy: &Policy, stage_arn: &dyn Fn(&str) -> String) -> Value {
+/// Render a policy to an IAM document. Resources named by logical id (`stages: [main]`)
+/// become ARNs through `arn` (the planner passes placeholders such as
+/// `${stages.main.arn}` for resources not yet created), kind by kind in registry order,
+/// then the raw `resources`. A raw `document` is returned as written; canonicalise before
+/// comparing.
+pub fn render(policy: &Policy, arn: &dyn Fn(Kind, &str) -> String) -> Value {
     if let Some(doc) = &policy.document {
         return doc.clone();
     }
@@ -49,7 +52,11 @@ pub fn render(policy: &Policy, stage_arn: &dyn Fn(&str) -> String) -> Value {
             };
             st.insert("Effect".into(), json!(effect));
             st.insert("Action".into(), json!(s.allow));
-            let mut resources: Vec<String> = s.stages.iter().map(|id| stage_arn(id)).collect();
+            let mut resources: Vec<String> = s
+                .ids
+                .iter()
+                .flat_map(|(kind, ids)| ids.iter().map(|id| arn(*kind, id)))
+                .collect();
             resources.extend(s.resources.iter().cloned());
             st.insert("Resource".into(), json!(resources));
             if !s.conditions.is_empty() {
@@ -258,6 +265,28 @@ pub fn decode(text: &str) -> Result<Value, String> {
         return Err("policy document is not a JSON object".to_string());
     }
     Ok(value)
+}
+
+/// Every `Resource` and `NotResource` string of a document (ARNs, `*`, patterns).
+pub fn resource_strings(doc: &Value) -> Vec<String> {
+    let statements: Vec<&Value> = match doc.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(other) => vec![other],
+        None => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for st in statements {
+        for key in ["Resource", "NotResource"] {
+            match st.get(key) {
+                Some(Value::String(s)) => out.push(s.clone()),
+                Some(Value::Array(items)) => {
+                    out.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// Size as IAM counts it against its limits: characters of the minified canonical JSON,
@@ -469,14 +498,16 @@ mod tests {
             statements: vec![Statement {
                 sid: Some("Mint".into()),
                 allow: vec!["ivs:CreateParticipantToken".into()],
-                stages: vec!["main".into()],
+                ids: BTreeMap::from([(Kind::Stage, vec!["main".into()])]),
                 resources: vec!["arn:aws:ivs:us-east-1:123456789012:stage/other".into()],
                 conditions,
                 ..Statement::default()
             }],
             ..Policy::default()
         };
-        let doc = render(&policy, &|id| format!("${{stages.{id}.arn}}"));
+        let doc = render(&policy, &|kind, id| {
+            format!("${{{}.{id}.arn}}", kind.section())
+        });
         assert_eq!(
             to_minified(&doc),
             r#"{"Statement":[{"Action":["ivs:CreateParticipantToken"],"Condition":{"StringEquals":{"aws:RequestTag/team":["media"]}},"Effect":"Allow","Resource":["${stages.main.arn}","arn:aws:ivs:us-east-1:123456789012:stage/other"],"Sid":"Mint"}],"Version":"2012-10-17"}"#

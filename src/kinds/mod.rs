@@ -1,27 +1,40 @@
-//! One module per resource kind (stage, IAM policy, CloudWatch alarm, budget).
+//! Resource kinds: one module per kind, and the registry that lists them.
 //!
 //! Every kind turns both sides of a comparison into the same common form, [`Resource`]:
-//! the desired side from the stack file (`desired`), the observed side from what AWS
-//! returns (`observe`, in each kind's module). The planner only ever sees `Resource`s, so
-//! it stays a pure function that knows nothing about AWS. A kind also says which of its
-//! fields cannot change in place ([`Kind::replace_fields`]).
-//!
-//! Adding a kind means: a new module here, a variant in [`Kind`], and its entry in
-//! [`desired`] and in `aws::observe`.
+//! the desired side from its stack-file section, the observed side from what AWS returns.
+//! The planner only ever sees `Resource`s, so it stays a pure function that knows nothing
+//! about AWS. What a kind is — its section, its references, its fields that force a
+//! replace, its service, its AWS calls — is the [`ResourceKind`] trait, implemented by the
+//! kind's stack-file type; [`registry`] lists the kinds, and everything that works across
+//! kinds (observation, the planner, apply, validation, the schema, the renderings)
+//! iterates that one list. How to add a kind is written down there.
 
 pub mod alarm;
 pub mod budget;
 pub mod iam_document;
 pub mod policy;
+pub mod refs;
+pub mod registry;
 pub mod stage;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::aws::Aws;
 use crate::stack::model::StackFile;
+use crate::stack::validate::Validator;
+
+pub use refs::{
+    Attribute, FieldRef, Known, LiveRef, Reference, has_placeholder, placeholders,
+    placeholders_in_spec, resolve_placeholders,
+};
+pub use registry::{Kind, desired, desired_of, observe_all, references_of};
 
 /// Tag that names the owning stack.
 pub const TAG_STACK: &str = "ivstack:stack";
@@ -31,59 +44,130 @@ pub const TAG_ID: &str = "ivstack:id";
 /// survives deleting the YAML (unlike Terraform's `prevent_destroy`).
 pub const TAG_PROTECT: &str = "ivstack:protect";
 
-/// Placeholder prefix for values only known once a stage exists, e.g. `${stages.main.arn}`.
-pub const UNKNOWN_PREFIX: &str = "${stages.";
-
-/// The resource kinds, in dependency order: stages first, because policies and alarms name
-/// their ARNs and ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Stage,
-    Policy,
-    Alarm,
-    Budget,
+/// The AWS service a kind talks to. Apply bounds concurrency per service (two IVS kinds
+/// share IVS's gate), because that is where the rate limits are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    Ivs,
+    Iam,
+    CloudWatch,
+    Budgets,
 }
 
-impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Stage, Kind::Policy, Kind::Alarm, Kind::Budget];
+/// How AWS treats a kind's physical names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// Several resources may share a name (IVS): ivstack still flags two in one stack.
+    NotUnique,
+    /// Unique in the account and region (CloudWatch alarms, budgets).
+    Unique,
+    /// Unique regardless of case (IAM).
+    UniqueIgnoringCase,
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Stage => "stage",
-            Kind::Policy => "policy",
-            Kind::Alarm => "alarm",
-            Kind::Budget => "budget",
-        }
-    }
+/// In which order a replace runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplaceOrder {
+    /// Create the new resource, let referrers move to it, then delete the old one.
+    CreateFirst,
+    /// Delete the old resource first (AWS would refuse a second one with the same name).
+    DeleteFirst,
+}
 
-    /// The stack-file section of this kind (`stages`, `policies`, ...).
-    pub fn section(self) -> &'static str {
-        match self {
-            Kind::Stage => "stages",
-            Kind::Policy => "policies",
-            Kind::Alarm => "alarms",
-            Kind::Budget => "budgets",
-        }
-    }
-
+/// One resource kind. Implemented by the kind's stack-file type (the value under
+/// `<section>.<id>`), so the type, its behaviour and its registry entry cannot drift
+/// apart. Nothing has a default that could silently do the wrong thing for a new kind,
+/// except [`ResourceKind::replace_order`], whose default follows from [`Self::NAMES`].
+pub trait ResourceKind:
+    DeserializeOwned + Serialize + JsonSchema + Clone + PartialEq + fmt::Debug + Send + Sync + 'static
+{
+    /// Its registry entry. Names a variant that exists only once the kind is registered,
+    /// and the registry checks at compile time that each entry's type names its own.
+    const KIND: Kind;
+    /// The kind in words, for messages: `stage`, `storage configuration`.
+    const NOUN: &'static str;
+    /// The AWS service its calls go to (its concurrency gate in apply).
+    const SERVICE: Service;
     /// Spec fields whose change cannot be made in place: the resource is replaced.
-    pub fn replace_fields(self) -> &'static [&'static str] {
-        match self {
-            // UpdateStage changes the name and recording in place.
-            Kind::Stage => &[],
-            // IAM has no API to rename, move or re-describe a managed policy.
-            Kind::Policy => &["name", "path", "description"],
-            // Alarms and budgets are identified by name.
-            Kind::Alarm => &["name"],
-            Kind::Budget => &["name"],
+    const REPLACE_FIELDS: &'static [&'static str];
+    /// Attributes other resources can reference (`${<section>.<id>.<attribute>}`).
+    const ATTRIBUTES: &'static [Attribute];
+    /// Longest physical name AWS accepts.
+    const NAME_MAX: usize;
+    /// Whether AWS keeps physical names unique.
+    const NAMES: Names;
+    /// Most tags AWS accepts on one resource (ivstack's ownership tags included).
+    const MAX_TAGS: usize;
+
+    // --- The stack-file side -----------------------------------------------------------
+
+    /// The explicit physical name, if the file sets one (default: `<stack>-<id>`).
+    fn name(&self) -> Option<&str>;
+    /// The resource's own tags (merged over the stack's).
+    fn tags(&self) -> &BTreeMap<String, String>;
+    /// `protect: true`.
+    fn protect(&self) -> bool;
+    /// Every field that names another resource of the stack, with where it is written.
+    /// [`Self::spec`] must resolve exactly these through its `known` (a registry test
+    /// checks the two agree).
+    fn references(&self) -> Vec<FieldRef>;
+    /// The desired spec, every field but `name` (added from [`Self::name`]), references
+    /// resolved through `known`.
+    fn spec(&self, stack: &StackFile, id: &str, known: &Known) -> Map<String, Value>;
+    /// Rules of this kind that the schema cannot express. Tags, names and references are
+    /// checked for every kind already (`stack::validate`).
+    fn validate(&self, v: &mut Validator<'_>, stack: &StackFile, id: &str);
+
+    // --- Being referred to -------------------------------------------------------------
+
+    /// The value of an attribute of the live resource with this physical id.
+    fn attribute(physical_id: &str, attribute: Attribute) -> Option<String> {
+        Self::ATTRIBUTES
+            .contains(&attribute)
+            .then(|| attribute.of_arn(physical_id))
+    }
+    /// IAM policy statements may name resources of this kind (`<section>: [ids]`, each
+    /// rendered as the exact ARN) when this returns an ARN of realistic length for the
+    /// region and account, used to estimate policy sizes before the resource exists.
+    fn policy_arn_example(region: &str, account: &str) -> Option<String>;
+    /// What a live resource of this kind refers to, read from its observed form.
+    fn live_references(live: &Resource) -> Vec<LiveRef>;
+    /// Create-before-delete unless AWS keeps the (unchanged) name unique.
+    fn replace_order(desired: &Resource, live: &Resource) -> ReplaceOrder {
+        if Self::NAMES == Names::NotUnique || !same_name(Self::NAMES, desired, live) {
+            ReplaceOrder::CreateFirst
+        } else {
+            ReplaceOrder::DeleteFirst
         }
     }
+
+    // --- AWS ---------------------------------------------------------------------------
+
+    /// Every live resource of this kind that the stack owns, with the fewest calls.
+    fn observe(
+        aws: &Aws,
+        stack: &StackFile,
+    ) -> impl Future<Output = anyhow::Result<Vec<Resource>>> + Send;
+    /// Create; returns the physical id.
+    fn create(
+        aws: &Aws,
+        stack: &str,
+        desired: &Resource,
+    ) -> impl Future<Output = anyhow::Result<String>> + Send;
+    /// Change in place everything the plan lists.
+    fn update(
+        aws: &Aws,
+        desired: &Resource,
+        live: &Resource,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Delete; a resource that is already gone counts as deleted.
+    fn delete(aws: &Aws, live: &Resource) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+fn same_name(names: Names, a: &Resource, b: &Resource) -> bool {
+    match names {
+        Names::UniqueIgnoringCase => a.name().to_lowercase() == b.name().to_lowercase(),
+        _ => a.name() == b.name(),
     }
 }
 
@@ -147,79 +231,6 @@ pub fn owned_tags(
 /// The default physical name of a resource: `<stack>-<id>`.
 pub fn default_name(stack: &StackFile, id: &str) -> String {
     format!("{}-{}", stack.stack, id)
-}
-
-/// How the desired side learns about stages that already exist: logical id → stage ARN.
-/// Stages not in the map are created by this plan, so their ARN is a placeholder.
-pub type StageArns = BTreeMap<String, String>;
-
-/// The ARN of a stage, or a placeholder that apply fills in after creating the stage.
-pub fn stage_arn(arns: &StageArns, id: &str) -> String {
-    arns.get(id)
-        .cloned()
-        .unwrap_or_else(|| format!("{UNKNOWN_PREFIX}{id}.arn}}"))
-}
-
-/// The stage id (the part after `stage/`), or a placeholder.
-pub fn stage_id(arns: &StageArns, id: &str) -> String {
-    match arns.get(id) {
-        Some(arn) => arn.rsplit('/').next().unwrap_or(arn).to_string(),
-        None => format!("{UNKNOWN_PREFIX}{id}.id}}"),
-    }
-}
-
-/// Replace stage placeholders in a value by the real ARN / id, once the stages exist.
-pub fn resolve_placeholders(value: &mut Value, arns: &StageArns) {
-    match value {
-        Value::String(s) if s.contains(UNKNOWN_PREFIX) => {
-            for (id, arn) in arns {
-                let sid = arn.rsplit('/').next().unwrap_or(arn);
-                *s = s
-                    .replace(&format!("{UNKNOWN_PREFIX}{id}.arn}}"), arn)
-                    .replace(&format!("{UNKNOWN_PREFIX}{id}.id}}"), sid);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| resolve_placeholders(v, arns)),
-        Value::Object(map) => map.values_mut().for_each(|v| resolve_placeholders(v, arns)),
-        _ => {}
-    }
-}
-
-/// Whether a value still holds a placeholder ("known after apply").
-pub fn has_placeholder(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains(UNKNOWN_PREFIX),
-        Value::Array(items) => items.iter().any(has_placeholder),
-        Value::Object(map) => map.values().any(has_placeholder),
-        _ => false,
-    }
-}
-
-/// Every desired resource of a stack file, in dependency order, with stage references
-/// resolved against the stages that already exist.
-pub fn desired(stack: &StackFile, arns: &StageArns) -> Vec<Resource> {
-    let mut out: Vec<Resource> = stack
-        .stages
-        .iter()
-        .map(|(id, s)| stage::desired(stack, id, s))
-        .collect();
-    out.extend(desired_dependents(stack, arns));
-    out
-}
-
-/// The desired resources other than stages: those that may name stages, plus budgets.
-pub fn desired_dependents(stack: &StackFile, arns: &StageArns) -> Vec<Resource> {
-    let mut out = Vec::new();
-    for (id, p) in &stack.policies {
-        out.push(policy::desired(stack, id, p, arns));
-    }
-    for (id, a) in &stack.alarms {
-        out.push(alarm::desired(stack, id, a, arns));
-    }
-    for (id, b) in &stack.budgets {
-        out.push(budget::desired(stack, id, b));
-    }
-    out
 }
 
 /// Insert `key: value` into a spec when the value is present.
@@ -307,4 +318,9 @@ pub fn same(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// For `skip_serializing_if` on `protect` fields.
+pub(crate) fn is_false(b: &bool) -> bool {
+    !*b
 }

@@ -6,19 +6,28 @@
 //!   are removed;
 //! - a field the desired side leaves out is unmanaged and never compared;
 //! - a change to a field the kind cannot update in place turns the update into a replace;
-//! - an owned live resource the file no longer names is deleted, unless it is protected;
-//! - stage references to stages this plan creates stay placeholders ("known after apply").
+//! - an owned live resource the file no longer names is deleted, unless it is protected
+//!   or something that stays still uses it in a way AWS enforces;
+//! - references (for every kind) resolve to the live value of a target that exists and
+//!   stays, and stay placeholders ("known after apply") for targets this plan creates or
+//!   replaces; so resources are computed referenced-first;
+//! - a replace that would leave referrers pointing at nothing is refused
+//!   ([`order::replace_refusal`]).
+//!
+//! The order apply runs the changes in is derived from the same references
+//! ([`super::order`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde_json::{Map, Value};
 
+use super::order::{self, Node};
 use super::{Action, FORMAT_VERSION, FieldChange, ObservedFingerprint, Plan, ResourceChange};
-use crate::kinds::{self, Kind, Resource, StageArns, TAG_STACK, has_placeholder, same};
+use crate::kinds::{self, Kind, Known, Resource, TAG_STACK, has_placeholder, same};
 use crate::stack::model::StackFile;
 
 /// Plan `stack` against `observed`. With `destroy`, the desired side is empty: everything
-/// the stack owns is deleted, except what is protected.
+/// the stack owns is deleted, except what is protected (or kept alive by it).
 pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
     // Only what this stack owns takes part; anything else is not ours to touch.
     let mut groups: BTreeMap<(Kind, String), Vec<&Resource>> = BTreeMap::new();
@@ -32,63 +41,88 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
         members.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
     }
 
-    // Stages first: their keepers decide the ARNs that policies and alarms reference.
-    let stage_desired: BTreeMap<String, Resource> = if destroy {
-        BTreeMap::new()
+    let declared = if destroy {
+        Vec::new()
     } else {
-        stack
-            .stages
-            .iter()
-            .map(|(id, s)| (id.clone(), kinds::stage::desired(stack, id, s)))
-            .collect()
+        kinds::references_of(stack)
     };
-    let mut arns = StageArns::new();
-    for ((kind, id), members) in &groups {
-        if *kind != Kind::Stage {
-            continue;
-        }
-        let keeper = choose_keeper(stage_desired.get(id), members);
-        if let Some(arn) = &keeper.physical_id {
-            arns.insert(id.clone(), arn.clone());
+    // Who refers to what, on the desired side.
+    let mut referrers: HashMap<(Kind, &str), Vec<(Kind, &str)>> = HashMap::new();
+    for (kind, id, refs) in &declared {
+        for r in refs {
+            let list = referrers
+                .entry((r.reference.target, &r.reference.id))
+                .or_default();
+            if !list.contains(&(*kind, *id)) {
+                list.push((*kind, *id));
+            }
         }
     }
 
-    let desired: Vec<Resource> = if destroy {
-        Vec::new()
-    } else {
-        stage_desired
-            .into_values()
-            .chain(kinds::desired_dependents(stack, &arns))
-            .collect()
-    };
-
-    let mut changes = Vec::new();
-    let mut seen = BTreeMap::new();
-    for d in &desired {
-        seen.insert((d.kind, d.id.clone()), ());
-        let members = groups.get(&(d.kind, d.id.clone()));
-        match members {
-            None => changes.push(create(d)),
+    // Referenced resources first: their keepers decide the values that referrers name.
+    let mut known = Known::new();
+    let mut desired: Vec<Resource> = Vec::with_capacity(declared.len());
+    // Each change with the live resource it acts on or keeps (for the ordering rules).
+    let mut changes: Vec<(ResourceChange, Option<&Resource>)> = Vec::new();
+    for i in referenced_first(&declared) {
+        let (kind, id, _) = &declared[i];
+        let Some(d) = kinds::desired_of(stack, *kind, id, &known) else {
+            continue;
+        };
+        match groups.get(&(*kind, id.to_string())) {
+            None => changes.push((create(&d), None)),
             Some(members) => {
-                let keeper = choose_keeper(Some(d), members);
-                changes.push(change_of(d, keeper));
+                let keeper = choose_keeper(Some(&d), members);
+                let mut change = change_of(&d, keeper);
+                if change.action == Action::Replace {
+                    let forced: Vec<&str> = change
+                        .fields
+                        .iter()
+                        .filter(|f| f.forces_replacement)
+                        .map(|f| f.path.as_str())
+                        .collect();
+                    let users = referrers
+                        .get(&(*kind, *id))
+                        .map(Vec::as_slice)
+                        .unwrap_or_default();
+                    if let Some(why) =
+                        order::replace_refusal(&Node::of(&change, Some(keeper)), &forced, users)
+                    {
+                        change.action = Action::ReplaceRefused;
+                        change.reason = Some(why);
+                    }
+                }
+                // What stays is known (if anything refers to it); what is replaced gets a
+                // new identity after apply.
+                if change.action != Action::Replace
+                    && referrers.contains_key(&(*kind, *id))
+                    && let Some(pid) = &keeper.physical_id
+                {
+                    known.insert(*kind, *id, pid.clone());
+                }
+                changes.push((change, Some(keeper)));
                 for extra in members
                     .iter()
                     .filter(|m| m.physical_id != keeper.physical_id)
                 {
-                    changes.push(remove_duplicate(extra, keeper));
+                    changes.push((remove_duplicate(extra, keeper), Some(extra)));
                 }
             }
         }
+        desired.push(d);
     }
+    let wanted: std::collections::HashSet<(Kind, &str)> =
+        declared.iter().map(|(k, id, _)| (*k, *id)).collect();
     for ((kind, id), members) in &groups {
-        if seen.contains_key(&(*kind, id.clone())) {
+        if wanted.contains(&(*kind, id.as_str())) {
             continue;
         }
         for m in members {
-            changes.push(delete(m));
+            changes.push((delete(m), Some(m)));
         }
     }
+    keep_what_is_in_use(&mut changes);
+    let mut changes: Vec<ResourceChange> = changes.into_iter().map(|(c, _)| c).collect();
     changes.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
 
     let mut observed_fp: BTreeMap<(Kind, String), Vec<(String, String)>> = BTreeMap::new();
@@ -114,6 +148,75 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
             .into_iter()
             .map(|((kind, id), live)| ObservedFingerprint { kind, id, live })
             .collect(),
+    }
+}
+
+/// Indices of `declared` with every resource after the ones it references (Kahn's
+/// algorithm, file order among equals). Resources in a reference cycle, which validation
+/// rejects, come last, computed with placeholders.
+fn referenced_first(declared: &[(Kind, &str, Vec<kinds::FieldRef>)]) -> Vec<usize> {
+    let index: HashMap<(Kind, &str), usize> = declared
+        .iter()
+        .enumerate()
+        .map(|(i, (k, id, _))| ((*k, *id), i))
+        .collect();
+    let mut waiting = vec![0usize; declared.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); declared.len()];
+    for (i, (_, _, refs)) in declared.iter().enumerate() {
+        let mut targets: Vec<usize> = refs
+            .iter()
+            .filter_map(|r| {
+                index
+                    .get(&(r.reference.target, r.reference.id.as_str()))
+                    .copied()
+            })
+            .filter(|t| *t != i)
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        waiting[i] = targets.len();
+        for t in targets {
+            dependents[t].push(i);
+        }
+    }
+    let mut ready: VecDeque<usize> = (0..declared.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut out = Vec::with_capacity(declared.len());
+    let mut placed = vec![false; declared.len()];
+    while let Some(i) = ready.pop_front() {
+        out.push(i);
+        placed[i] = true;
+        for &d in &dependents[i] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                ready.push_back(d);
+            }
+        }
+    }
+    out.extend((0..declared.len()).filter(|&i| !placed[i]));
+    out
+}
+
+/// A delete of something that a resource which stays still uses (in a way AWS enforces,
+/// e.g. a storage configuration a protected stage records to) is refused: it would fail,
+/// or break the user.
+fn keep_what_is_in_use(changes: &mut [(ResourceChange, Option<&Resource>)]) {
+    let deletes = |(c, _): &(ResourceChange, Option<&Resource>)| {
+        matches!(c.action, Action::Delete | Action::RemoveDuplicate)
+    };
+    if !changes.iter().any(deletes) {
+        return;
+    }
+    let nodes: Vec<Node> = changes.iter().map(|(c, live)| Node::of(c, *live)).collect();
+    for (kept, user) in order::kept_alive(&nodes) {
+        let (kind, id) = (changes[user].0.kind, changes[user].0.id.clone());
+        let c = &mut changes[kept].0;
+        c.action = Action::DeleteRefused;
+        c.reason = Some(format!(
+            "{}, but {} `{id}`, which stays, still uses it (AWS refuses to delete it while \
+             in use); it goes once nothing uses it",
+            c.reason.as_deref().unwrap_or("no longer in the stack file"),
+            kind.noun()
+        ));
     }
 }
 

@@ -6,6 +6,7 @@
 //! unknown keys and reject a new major version.
 
 pub mod compute;
+pub mod order;
 pub mod render;
 #[cfg(test)]
 mod tests;
@@ -15,8 +16,9 @@ use serde_json::Value;
 
 use crate::kinds::{Kind, Resource};
 
-/// Version of the plan's JSON format (semver: a new major breaks consumers).
-pub const FORMAT_VERSION: &str = "1.0";
+/// Version of the plan's JSON format (semver: a new major breaks consumers). 1.1 added
+/// `after_unknown_references` and the `replace_refused` action.
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// What happens to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,8 +34,12 @@ pub enum Action {
     Replace,
     /// An owned live resource that the file no longer names.
     Delete,
-    /// A delete that is refused because the live resource is protected.
+    /// A delete (or replace) that is refused: the live resource is protected, or a resource
+    /// that stays still uses it in a way AWS enforces (`reason` says which).
     DeleteRefused,
+    /// A replace that is refused because resources of the stack refer to this one and AWS
+    /// cannot create the new one before deleting the old (`reason` says what to do).
+    ReplaceRefused,
     /// A second live resource claiming the same logical id (two applies raced): removed.
     RemoveDuplicate,
 }
@@ -41,7 +47,10 @@ pub enum Action {
 impl Action {
     /// Whether apply has work to do for this action.
     pub fn changes_anything(self) -> bool {
-        !matches!(self, Action::NoOp | Action::DeleteRefused)
+        !matches!(
+            self,
+            Action::NoOp | Action::DeleteRefused | Action::ReplaceRefused
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -51,7 +60,8 @@ impl Action {
             Action::Update => "update",
             Action::Replace => "replace",
             Action::Delete => "delete",
-            Action::DeleteRefused => "delete refused (protected)",
+            Action::DeleteRefused => "delete refused",
+            Action::ReplaceRefused => "replace refused",
             Action::RemoveDuplicate => "remove duplicate",
         }
     }
@@ -71,7 +81,8 @@ pub struct FieldChange {
     /// This change cannot be made in place and forces a replace.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub forces_replacement: bool,
-    /// The new value depends on a stage this plan creates ("known after apply").
+    /// The new value depends on a resource this plan creates ("known after apply"): it
+    /// holds `${<section>.<id>.<attribute>}` placeholders.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub after_unknown: bool,
 }
@@ -151,7 +162,7 @@ impl Plan {
                 Action::Update => s.update += 1,
                 Action::Replace => s.replace += 1,
                 Action::Delete | Action::RemoveDuplicate => s.delete += 1,
-                Action::DeleteRefused => s.refused += 1,
+                Action::DeleteRefused | Action::ReplaceRefused => s.refused += 1,
             }
         }
         s

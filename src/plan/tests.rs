@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::compute::plan;
+use super::order::{self, Op};
 use super::{Action, FieldChange, Plan, ResourceChange};
 use crate::kinds::same;
 use crate::kinds::{
-    self, Kind, Resource, StageArns, TAG_ID, TAG_PROTECT, TAG_STACK, iam_document,
+    self, Kind, Known, Resource, TAG_ID, TAG_PROTECT, TAG_STACK, desired_of, iam_document,
     resolve_placeholders,
 };
 use crate::stack::model::{
@@ -39,10 +40,7 @@ fn stack() -> StackFile {
         region: "us-west-2".into(),
         account: Some(ACCOUNT.into()),
         tags: tags(&[("team", "media")]),
-        stages: BTreeMap::new(),
-        policies: BTreeMap::new(),
-        alarms: BTreeMap::new(),
-        budgets: BTreeMap::new(),
+        ..StackFile::default()
     }
 }
 
@@ -69,7 +67,7 @@ fn policy(stages: &[&str]) -> Policy {
         description: Some("Mints participant tokens".into()),
         statements: vec![Statement {
             allow: vec!["ivs:CreateParticipantToken".into(), "ivs:GetStage".into()],
-            stages: stages.iter().map(|s| s.to_string()).collect(),
+            ids: BTreeMap::from([(Kind::Stage, stages.iter().map(|s| s.to_string()).collect())]),
             ..Default::default()
         }],
         ..Default::default()
@@ -163,14 +161,18 @@ fn pid_for(kind: Kind, id: &str) -> String {
     }
 }
 
+/// The stages of `stack` as if they existed, with their test physical ids.
+fn stage_arns(stack: &StackFile) -> Known {
+    let mut known = Known::new();
+    for id in stack.stages.keys() {
+        known.insert(Kind::Stage, id.clone(), pid_for(Kind::Stage, id));
+    }
+    known
+}
+
 /// Everything in `stack` as it looks live after a clean apply.
 fn applied(stack: &StackFile) -> Vec<Resource> {
-    let arns: StageArns = stack
-        .stages
-        .keys()
-        .map(|id| (id.clone(), pid_for(Kind::Stage, id)))
-        .collect();
-    kinds::desired(stack, &arns)
+    kinds::desired(stack, &stage_arns(stack))
         .iter()
         .map(|d| live(d, &pid_for(d.kind, &d.id)))
         .collect()
@@ -272,7 +274,7 @@ fn references_to_new_stages_are_known_after_apply() {
 fn references_to_existing_stages_are_the_real_arn_and_id() {
     let s = full_stack();
     let main = live(
-        &kinds::stage::desired(&s, "main", &s.stages["main"]),
+        &desired_of(&s, Kind::Stage, "main", &Known::new()).unwrap(),
         &stage_arn("XyZ123"),
     );
     let p = plan(&s, &[main], false);
@@ -741,7 +743,7 @@ fn set_valued_fields_ignore_order() {
     let p = plan(&s, &applied(&sorted), false);
     assert!(!p.has_changes(), "{:#?}", p.changes);
     // The notifications really are sorted on the desired side.
-    let d = kinds::budget::desired(&s, "monthly", &s.budgets["monthly"]);
+    let d = desired_of(&s, Kind::Budget, "monthly", &Known::new()).unwrap();
     let percents: Vec<(String, f64)> = d.spec["notifications"]
         .as_array()
         .unwrap()
@@ -880,6 +882,267 @@ fn plans_round_trip_through_serde() {
     assert_eq!(
         serde_json::to_value(Action::DeleteRefused).unwrap(),
         json!("delete_refused")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// References and apply order (every kind; `order` has the rules on abstract data).
+
+type StepAt = (Kind, String, Op);
+
+/// What each step of a plan waits for, by (kind, id, what it does).
+fn waits(p: &Plan) -> Vec<(StepAt, Vec<StepAt>)> {
+    let steps = order::schedule_plan(p);
+    let at = |i: usize| {
+        let c = &p.changes[steps[i].change];
+        (c.kind, c.id.clone(), steps[i].op)
+    };
+    (0..steps.len())
+        .map(|i| (at(i), steps[i].after.iter().map(|a| at(*a)).collect()))
+        .collect()
+}
+
+fn at(kind: Kind, id: &str, op: Op) -> StepAt {
+    (kind, id.to_string(), op)
+}
+
+#[test]
+fn every_kinds_placeholders_are_exactly_its_declared_references() {
+    // The registry's promise: `spec` resolves exactly what `references` declares, so
+    // validation, ordering and apply agree on what a resource refers to.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![full_stack()];
+    for name in ["stacks/demo.yaml", "stacks/production.yaml"] {
+        files.push(
+            crate::stack::load_file(&root.join(name))
+                .expect("shipped stack")
+                .model,
+        );
+    }
+    let mut seen = 0;
+    for s in &files {
+        let everything_known = {
+            let mut k = Known::new();
+            for kind in Kind::ALL {
+                for id in s.ids(*kind) {
+                    k.insert(
+                        *kind,
+                        id,
+                        format!("arn:aws:x:us-west-2:{ACCOUNT}:thing/{id}"),
+                    );
+                }
+            }
+            k
+        };
+        for (kind, id, refs) in kinds::references_of(s) {
+            let d = desired_of(s, kind, id, &Known::new()).unwrap();
+            let declared: std::collections::BTreeSet<kinds::Reference> =
+                refs.into_iter().map(|r| r.reference).collect();
+            let found: std::collections::BTreeSet<kinds::Reference> =
+                kinds::placeholders_in_spec(&d.spec).into_iter().collect();
+            assert_eq!(found, declared, "{kind}.{id}");
+            seen += declared.len();
+            let resolved = desired_of(s, kind, id, &everything_known).unwrap();
+            assert!(
+                kinds::placeholders_in_spec(&resolved.spec).is_empty(),
+                "{kind}.{id}"
+            );
+        }
+    }
+    assert!(seen >= 4, "the files hold references: {seen}");
+}
+
+#[test]
+fn creations_come_first_and_only_their_dependents_wait() {
+    let p = plan(&full_stack(), &[], false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (at(Kind::Stage, "main", Op::Create), vec![]),
+            (
+                at(Kind::Policy, "minter", Op::Create),
+                vec![at(Kind::Stage, "main", Op::Create)]
+            ),
+            (
+                at(Kind::Alarm, "publishers", Op::Create),
+                vec![at(Kind::Stage, "main", Op::Create)]
+            ),
+            (at(Kind::Budget, "monthly", Op::Create), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn referrers_are_deleted_before_what_they_refer_to() {
+    let s = full_stack();
+    let p = plan(&s, &applied(&s), true);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![
+                    at(Kind::Policy, "minter", Op::Delete),
+                    at(Kind::Alarm, "publishers", Op::Delete)
+                ]
+            ),
+            (at(Kind::Policy, "minter", Op::Delete), vec![]),
+            (at(Kind::Alarm, "publishers", Op::Delete), vec![]),
+            (at(Kind::Budget, "monthly", Op::Delete), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn referrers_move_to_a_new_stage_before_the_old_one_is_deleted() {
+    let s = full_stack();
+    let mut next = s.clone();
+    let main = next.stages.remove("main").unwrap();
+    next.stages.insert("next".into(), main);
+    next.policies.insert("minter".into(), policy(&["next"]));
+    next.alarms.insert("publishers".into(), alarm(Some("next")));
+    let p = plan(&next, &applied(&s), false);
+    let doc = field(find(&p, Kind::Policy, "minter"), "document");
+    assert!(doc.after_unknown);
+    assert!(
+        doc.after
+            .as_ref()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("${stages.next.arn}"),
+        "{doc:?}"
+    );
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![
+                    at(Kind::Policy, "minter", Op::Update),
+                    at(Kind::Alarm, "publishers", Op::Update)
+                ]
+            ),
+            (at(Kind::Stage, "next", Op::Create), vec![]),
+            (
+                at(Kind::Policy, "minter", Op::Update),
+                vec![at(Kind::Stage, "next", Op::Create)]
+            ),
+            (
+                at(Kind::Alarm, "publishers", Op::Update),
+                vec![at(Kind::Stage, "next", Op::Create)]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_duplicate_goes_only_after_its_referrers_moved_to_the_keeper() {
+    let s = full_stack();
+    let mut obs = applied(&s);
+    // A raced apply left a second `main`; the policy and alarm were written with its ARN.
+    let keeper = pid_for(Kind::Stage, "main");
+    let dup = stage_arn("ZZZ");
+    let mut second = find_mut(&mut obs, Kind::Stage, "main").clone();
+    second.physical_id = Some(dup.clone());
+    obs.push(second);
+    let policy = find_mut(&mut obs, Kind::Policy, "minter");
+    let doc = policy.spec["document"]
+        .as_str()
+        .unwrap()
+        .replace(&keeper, &dup);
+    policy.spec["document"] = json!(doc);
+    find_mut(&mut obs, Kind::Alarm, "publishers").spec["dimensions"] =
+        json!([{"name": "Stage", "value": "ZZZ"}]);
+    let p = plan(&s, &obs, false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![
+                    at(Kind::Policy, "minter", Op::Update),
+                    at(Kind::Alarm, "publishers", Op::Update)
+                ]
+            ),
+            (at(Kind::Policy, "minter", Op::Update), vec![]),
+            (at(Kind::Alarm, "publishers", Op::Update), vec![]),
+        ]
+    );
+    let removed = p
+        .changes
+        .iter()
+        .find(|c| c.action == Action::RemoveDuplicate)
+        .unwrap();
+    assert_eq!(removed.physical_id.as_deref(), Some(dup.as_str()));
+}
+
+#[test]
+fn a_protected_alarm_does_not_keep_its_stage_alive() {
+    // CloudWatch does not stop a stage from being deleted: only references that AWS
+    // enforces (a stage's storage configuration) keep their target alive.
+    let s = full_stack();
+    let mut obs = applied(&s);
+    find_mut(&mut obs, Kind::Alarm, "publishers")
+        .tags
+        .insert(TAG_PROTECT.into(), "true".into());
+    let mut next = s.clone();
+    next.stages.clear();
+    next.alarms.clear();
+    next.policies.get_mut("minter").unwrap().statements[0] = Statement {
+        allow: vec!["ivs:ListStages".into()],
+        resources: vec!["*".into()],
+        ..Statement::default()
+    };
+    let p = plan(&next, &obs, false);
+    assert_eq!(
+        find(&p, Kind::Alarm, "publishers").action,
+        Action::DeleteRefused
+    );
+    assert_eq!(find(&p, Kind::Stage, "main").action, Action::Delete);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![at(Kind::Policy, "minter", Op::Update)]
+            ),
+            (at(Kind::Policy, "minter", Op::Update), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn a_replace_deletes_first_only_when_the_name_must_stay_unique() {
+    let s = full_stack();
+    // A new description keeps the name: IAM would refuse a second policy with it.
+    let mut described = s.clone();
+    described.policies.get_mut("minter").unwrap().description = Some("other".into());
+    let p = plan(&described, &applied(&s), false);
+    assert_eq!(find(&p, Kind::Policy, "minter").action, Action::Replace);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Policy, "minter", Op::Create),
+                vec![at(Kind::Policy, "minter", Op::Delete)]
+            ),
+            (at(Kind::Policy, "minter", Op::Delete), vec![]),
+        ]
+    );
+    // A new name can exist next to the old one: create first, nothing goes missing.
+    let mut renamed = s.clone();
+    renamed.alarms.get_mut("publishers").unwrap().name = Some("live-renamed".into());
+    let p = plan(&renamed, &applied(&s), false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (at(Kind::Alarm, "publishers", Op::Create), vec![]),
+            (
+                at(Kind::Alarm, "publishers", Op::Delete),
+                vec![at(Kind::Alarm, "publishers", Op::Create)]
+            ),
+        ]
     );
 }
 
@@ -1053,13 +1316,8 @@ mod convergence {
     /// The live account: an earlier version of the stack, applied, with up to three copies
     /// of each resource (raced applies), drift, AWS's own tags, and another stack's stage.
     fn observed_from(prev: &StackFile, copies: &[Vec<Copy>]) -> Vec<Resource> {
-        let arns: StageArns = prev
-            .stages
-            .keys()
-            .map(|id| (id.clone(), pid_for(Kind::Stage, id)))
-            .collect();
         let mut out = Vec::new();
-        for (n, d) in kinds::desired(prev, &arns).iter().enumerate() {
+        for (n, d) in kinds::desired(prev, &stage_arns(prev)).iter().enumerate() {
             let variants = &copies[n % copies.len()];
             for (k, c) in variants
                 .iter()
@@ -1120,12 +1378,21 @@ mod convergence {
         }
     }
 
-    /// Apply a plan to a simulated account.
+    /// Apply a plan to a simulated account, step by step in an order the schedule allows
+    /// (each step once everything it waits for is done), checking on the way that every
+    /// write finds its placeholders resolvable and every delete finds no pending referrer.
     fn simulate(p: &Plan, observed: &[Resource]) -> Vec<Resource> {
         let mut world = observed.to_vec();
-        let mut created = StageArns::new();
+        let mut created = Known::new();
         let mut fresh = 0usize;
-        for c in &p.changes {
+        let steps = order::schedule_plan(p);
+        assert!(steps.iter().all(|s| !s.cyclic), "{steps:#?}");
+        let mut done = vec![false; steps.len()];
+        while let Some(i) =
+            (0..steps.len()).find(|&i| !done[i] && steps[i].after.iter().all(|a| done[*a]))
+        {
+            let step = &steps[i];
+            let c = &p.changes[step.change];
             let resolved = c.desired.clone().map(|mut d| {
                 let mut spec = Value::Object(d.spec);
                 resolve_placeholders(&mut spec, &created);
@@ -1135,24 +1402,22 @@ mod convergence {
                 };
                 d
             });
-            let mut new_resource = |d: Resource| {
-                fresh += 1;
-                let pid = match d.kind {
-                    Kind::Stage => stage_arn(&format!("New{fresh}")),
-                    _ => format!("new-{}-{fresh}", d.kind),
-                };
-                if d.kind == Kind::Stage {
-                    created.insert(d.id.clone(), pid.clone());
+            if let (Some(d), Op::Create | Op::Update) = (&resolved, step.op) {
+                let left = kinds::placeholders(&Value::Object(d.spec.clone()));
+                assert!(left.is_empty(), "{}.{} ran before {left:?}", c.kind, c.id);
+            }
+            match step.op {
+                Op::Create => {
+                    let d = resolved.expect("create has desired");
+                    fresh += 1;
+                    let pid = match d.kind {
+                        Kind::Stage => stage_arn(&format!("New{fresh}")),
+                        _ => format!("new-{}-{fresh}", d.kind),
+                    };
+                    created.insert(d.kind, d.id.clone(), pid.clone());
+                    world.push(live(&d, &pid));
                 }
-                live(&d, &pid)
-            };
-            match c.action {
-                Action::NoOp | Action::DeleteRefused => {}
-                Action::Create => {
-                    let r = new_resource(resolved.expect("create has desired"));
-                    world.push(r);
-                }
-                Action::Update => {
+                Op::Update => {
                     let d = resolved.expect("update has desired");
                     let d = live(&d, "unused");
                     let r = world
@@ -1169,16 +1434,43 @@ mod convergence {
                     r.tags = d.tags.clone();
                     r.tags.extend(aws);
                 }
-                Action::Replace => {
-                    world.retain(|r| r.physical_id != c.physical_id);
-                    let r = new_resource(resolved.expect("replace has desired"));
-                    world.push(r);
-                }
-                Action::Delete | Action::RemoveDuplicate => {
+                Op::Delete => {
+                    let pid = c.physical_id.clone().unwrap_or_default();
+                    let attrs: Vec<String> = c
+                        .kind
+                        .attributes()
+                        .iter()
+                        .filter_map(|a| c.kind.attribute(&pid, *a))
+                        .collect();
+                    // No change that is still to run may refer to what goes.
+                    for (j, other) in steps.iter().enumerate() {
+                        let oc = &p.changes[other.change];
+                        if done[j]
+                            || j == i
+                            || other.op == Op::Create
+                            || oc.physical_id == c.physical_id
+                        {
+                            continue;
+                        }
+                        let Some(r) = world.iter().find(|r| r.physical_id == oc.physical_id) else {
+                            continue;
+                        };
+                        let refs = r.kind.live_references(r);
+                        assert!(
+                            !refs.iter().any(|l| attrs.contains(&l.value)),
+                            "{}.{} deleted while {}.{} still refers to it",
+                            c.kind,
+                            c.id,
+                            oc.kind,
+                            oc.id
+                        );
+                    }
                     world.retain(|r| r.physical_id != c.physical_id);
                 }
             }
+            done[i] = true;
         }
+        assert!(done.iter().all(|d| *d), "steps left: {steps:#?}");
         world
     }
 
@@ -1218,7 +1510,7 @@ mod convergence {
             prop_assert!(after.iter().any(|r| r.tags.get(TAG_STACK).map(String::as_str) == Some("foreign")));
             // Every desired resource exists exactly once (or is kept by a refusal).
             if !destroy {
-                for d in kinds::desired(&next, &StageArns::new()) {
+                for d in kinds::desired(&next, &Known::new()) {
                     let live: Vec<&Resource> = after
                         .iter()
                         .filter(|r| r.kind == d.kind && r.id == d.id

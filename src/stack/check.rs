@@ -129,15 +129,9 @@ pub fn field_path(parts: &[&str]) -> String {
     p
 }
 
-/// The resource kind of a top-level section, in words.
+/// The resource kind of a top-level section, in words (from the kind registry).
 pub fn kind_of_section(section: &str) -> Option<&'static str> {
-    match section {
-        "stages" => Some("stage"),
-        "policies" => Some("policy"),
-        "alarms" => Some("alarm"),
-        "budgets" => Some("budget"),
-        _ => None,
-    }
+    crate::kinds::Kind::from_section(section).map(crate::kinds::Kind::noun)
 }
 
 /// Split a path into its top-level key, the logical id (if in a resource section) and the

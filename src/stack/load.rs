@@ -15,6 +15,8 @@ use super::model::StackFile;
 use super::position::LineIndex;
 use super::validate;
 use super::yaml::{self, NodeKind};
+use crate::kinds::ResourceKind;
+use crate::kinds::registry::SectionSource;
 
 /// A stack file that loaded and validated without errors.
 #[derive(Debug, Clone)]
@@ -327,14 +329,29 @@ fn partial_model(checked: &Checked, schema: &Schema, root: &yaml::Node) -> Stack
             })
             .collect()
     }
-    StackFile {
+    let mut model = StackFile {
         stack: one(checked, schema, field("stack")),
         region: one(checked, schema, field("region")),
         account: one(checked, schema, field("account")),
         tags: one(checked, schema, field("tags")),
-        stages: section(checked, schema, field("stages")),
-        policies: section(checked, schema, field("policies")),
-        alarms: section(checked, schema, field("alarms")),
-        budgets: section(checked, schema, field("budgets")),
+        ..StackFile::default()
+    };
+    // The resource sections come from the kind registry.
+    struct Sections<'c, 't> {
+        checked: &'c Checked,
+        schema: &'c Schema,
+        top: &'c [(&'t str, &'t yaml::Node, SchemaId)],
     }
+    impl SectionSource for Sections<'_, '_> {
+        fn section<T: ResourceKind>(&mut self, name: &str) -> BTreeMap<String, T> {
+            let at = self.top.iter().find(|(k, _, _)| *k == name);
+            section(self.checked, self.schema, at.map(|(_, n, s)| (*n, *s)))
+        }
+    }
+    model.fill_sections(&mut Sections {
+        checked,
+        schema,
+        top: &top,
+    });
+    model
 }

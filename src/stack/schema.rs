@@ -10,9 +10,9 @@ use super::model::StackFile;
 /// The `$id` of the published schema.
 pub const SCHEMA_ID: &str = "https://ivstack.dev/schema/ivstack.schema.json";
 
-/// Logical ids: the map keys under `stages`, `policies`, `alarms` and `budgets`. They become
-/// the `ivstack:id` tag and part of default physical names, so they must fit every kind's
-/// name rules.
+/// Logical ids: the map keys under every resource section (`stages`, `policies`, ...). They
+/// become the `ivstack:id` tag and part of default physical names, so they must fit every
+/// kind's name rules.
 pub const LOGICAL_ID_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9_-]*$";
 /// Longest logical id.
 pub const LOGICAL_ID_MAX: u64 = 64;
@@ -33,8 +33,8 @@ fn refine(value: &mut Value) {
     if let Some(obj) = value.as_object_mut() {
         obj.insert("$id".into(), Value::String(SCHEMA_ID.into()));
     }
-    for section in ["stages", "policies", "alarms", "budgets"] {
-        if let Some(p) = value.pointer_mut(&format!("/properties/{section}"))
+    for kind in crate::kinds::Kind::ALL {
+        if let Some(p) = value.pointer_mut(&format!("/properties/{}", kind.section()))
             && let Some(obj) = p.as_object_mut()
         {
             obj.insert(

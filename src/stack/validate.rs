@@ -3,6 +3,11 @@
 //! ownership tags, rendered IAM policy size, alarm period arithmetic), physical-name
 //! collisions, and ARN and e-mail syntax. Every rule reports at the exact field, and all
 //! findings come back together.
+//!
+//! The kind registry drives it: `resource_rules` (tags, default names, references) and
+//! `physical_names` run for every kind, then each kind's own rules
+//! (`ResourceKind::validate`; those of the first four kinds are the `*_rules` functions
+//! here).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -14,7 +19,7 @@ use super::check::{SpanMap, did_you_mean, field_path};
 use super::diagnostics::{Diagnostic, Span};
 use super::load::DeclaredIds;
 use super::model::{Alarm, Budget, Metric, Policy, StackFile, Stage, StringOrList, ThumbnailMode};
-use crate::kinds::iam_document;
+use crate::kinds::{Kind, Names, Reference, ResourceKind, Service, iam_document};
 
 /// IAM's limit for a managed policy document, counted without whitespace.
 pub const MAX_POLICY_CHARS: usize = 6_144;
@@ -76,24 +81,35 @@ fn is_unicode_separator(c: char) -> bool {
     )
 }
 
-struct V<'a> {
+/// The findings of one validation run, and what rules look things up in.
+pub struct Validator<'a> {
     ctx: &'a Context<'a>,
     out: Vec<Diagnostic>,
-    /// The declared stage ids, hashed: every policy statement and alarm looks them up.
-    stage_ids: HashSet<&'a str>,
+    /// The declared ids per kind, hashed: every reference looks them up.
+    declared_ids: HashMap<Kind, HashSet<&'a str>>,
+    /// ARNs of realistic length per kind that policies can name (policy size checks).
+    example_arns: HashMap<Kind, String>,
 }
 
-impl<'a> V<'a> {
-    fn key(&self, path: &str) -> Option<Span> {
+/// Short name for the rules below.
+type V<'a> = Validator<'a>;
+
+impl<'a> Validator<'a> {
+    pub(crate) fn key(&self, path: &str) -> Option<Span> {
         self.ctx.spans.key_span(path)
     }
 
-    fn value(&self, path: &str) -> Option<Span> {
+    pub(crate) fn value(&self, path: &str) -> Option<Span> {
         self.ctx.spans.value_span(path)
     }
 
     /// An error at a field's value (or its nearest ancestor's key when absent).
-    fn error(&mut self, code: &'static str, path: &str, message: String) -> &mut Diagnostic {
+    pub(crate) fn error(
+        &mut self,
+        code: &'static str,
+        path: &str,
+        message: String,
+    ) -> &mut Diagnostic {
         let span = match self.ctx.spans.get(path) {
             Some(s) => Some(s.value),
             None => self.key(path),
@@ -109,7 +125,12 @@ impl<'a> V<'a> {
     }
 
     /// An error at a field's key (for findings about the field as a whole).
-    fn error_key(&mut self, code: &'static str, path: &str, message: String) -> &mut Diagnostic {
+    pub(crate) fn error_key(
+        &mut self,
+        code: &'static str,
+        path: &str,
+        message: String,
+    ) -> &mut Diagnostic {
         let span = self.key(path);
         self.out.push(
             Diagnostic::error(code, self.ctx.file, message)
@@ -121,7 +142,12 @@ impl<'a> V<'a> {
             .unwrap_or_else(|| unreachable!("just pushed"))
     }
 
-    fn warn(&mut self, code: &'static str, path: &str, message: String) -> &mut Diagnostic {
+    pub(crate) fn warn(
+        &mut self,
+        code: &'static str,
+        path: &str,
+        message: String,
+    ) -> &mut Diagnostic {
         let span = match self.ctx.spans.get(path) {
             Some(s) => Some(s.value),
             None => self.key(path),
@@ -136,17 +162,20 @@ impl<'a> V<'a> {
             .unwrap_or_else(|| unreachable!("just pushed"))
     }
 
-    fn declared(&self, section: &str) -> &'a BTreeSet<String> {
+    /// The ids the file declares in a kind's section (even those with errors).
+    pub(crate) fn declared(&self, kind: Kind) -> &'a BTreeSet<String> {
         static EMPTY: BTreeSet<String> = BTreeSet::new();
-        self.ctx.declared.get(section).unwrap_or(&EMPTY)
+        self.ctx.declared.get(kind.section()).unwrap_or(&EMPTY)
     }
 
-    fn stage_declared(&self, id: &str) -> bool {
-        self.stage_ids.contains(id)
+    pub(crate) fn is_declared(&self, kind: Kind, id: &str) -> bool {
+        self.declared_ids
+            .get(&kind)
+            .is_some_and(|ids| ids.contains(id))
     }
 }
 
-trait Finish {
+pub(crate) trait Finish {
     fn set_label(&mut self, l: impl Into<String>) -> &mut Self;
     fn set_help(&mut self, h: impl Into<String>) -> &mut Self;
 }
@@ -165,27 +194,57 @@ impl Finish for Diagnostic {
 /// Validate a (possibly partial) model. Structural problems are the checker's job; this
 /// reports the rest.
 pub fn validate(stack: &StackFile, ctx: &Context<'_>) -> Vec<Diagnostic> {
-    let mut v = V {
+    let mut v = Validator {
         ctx,
         out: Vec::new(),
-        stage_ids: HashSet::new(),
+        declared_ids: HashMap::new(),
+        example_arns: example_arns(stack),
     };
-    v.stage_ids = v.declared("stages").iter().map(String::as_str).collect();
+    for kind in Kind::ALL {
+        let ids = v.declared(*kind).iter().map(String::as_str).collect();
+        v.declared_ids.insert(*kind, ids);
+    }
     stack_level(&mut v, stack);
-    for (id, stage) in &stack.stages {
-        stage_rules(&mut v, stack, id, stage);
-    }
-    for (id, policy) in &stack.policies {
-        policy_rules(&mut v, stack, id, policy);
-    }
-    for (id, alarm) in &stack.alarms {
-        alarm_rules(&mut v, stack, id, alarm);
-    }
-    for (id, budget) in &stack.budgets {
-        budget_rules(&mut v, stack, id, budget);
-    }
-    physical_names(&mut v, stack);
+    crate::kinds::registry::validate_all(&mut v, stack);
     v.out
+}
+
+/// The rules every resource of every kind obeys: its tags (IAM's character set for IAM
+/// kinds), how many tags it will carry, the length of its default name, and that every
+/// reference names a resource the file declares.
+pub(crate) fn resource_rules<T: ResourceKind>(
+    v: &mut V<'_>,
+    kind: Kind,
+    stack: &StackFile,
+    id: &str,
+    m: &T,
+) {
+    let section = kind.section();
+    let iam = kind.service() == Service::Iam;
+    for (k, val) in m.tags() {
+        tag_rules(v, &|| field_path(&[section, id, "tags"]), k, val, iam);
+    }
+    tag_count(v, stack, kind, id, m.tags(), m.protect(), T::MAX_TAGS);
+    if m.name().is_none() && !stack.stack.is_empty() && default_name_chars(stack, id) > T::NAME_MAX
+    {
+        let name = default_name(stack, id);
+        v.error_key(
+            "name",
+            &field_path(&[section, id]),
+            format!(
+                "the default name of {} `{id}`, `{name}`, is longer than {} characters",
+                T::NOUN,
+                T::NAME_MAX
+            ),
+        )
+        .set_help("set `name:` explicitly or use a shorter id");
+    }
+    for r in m.references() {
+        if !v.is_declared(r.reference.target, &r.reference.id) {
+            let path = format!("{}.{}", field_path(&[section, id]), r.path);
+            unknown_reference(v, &path, &r.reference);
+        }
+    }
 }
 
 fn stack_level(v: &mut V<'_>, stack: &StackFile) {
@@ -282,7 +341,7 @@ fn tag_rules(
 fn tag_count(
     v: &mut V<'_>,
     stack: &StackFile,
-    section: &str,
+    kind: Kind,
     id: &str,
     own: &BTreeMap<String, String>,
     protect: bool,
@@ -293,8 +352,8 @@ fn tag_count(
     let ownership = if protect { 3 } else { 2 };
     let total = merged + ownership;
     if total > max {
-        let path = field_path(&[section, id, "tags"]);
-        let kind = super::check::kind_of_section(section).unwrap_or("resource");
+        let path = field_path(&[kind.section(), id, "tags"]);
+        let kind = kind.noun();
         v.error_key(
             "tag-count",
             &path,
@@ -341,24 +400,7 @@ fn lazy<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result>(f: F) -> Lazy<F> {
     Lazy(f)
 }
 
-fn stage_rules(v: &mut V<'_>, stack: &StackFile, id: &str, stage: &Stage) {
-    for (k, val) in &stage.tags {
-        tag_rules(v, &|| field_path(&["stages", id, "tags"]), k, val, false);
-    }
-    tag_count(v, stack, "stages", id, &stage.tags, stage.protect, MAX_TAGS);
-    if stage.name.is_none() && !stack.stack.is_empty() && default_name_chars(stack, id) > 128 {
-        let name = default_name(stack, id);
-        {
-            v.error_key(
-                "name",
-                &field_path(&["stages", id]),
-                format!(
-                    "the default name of stage `{id}`, `{name}`, is longer than 128 characters"
-                ),
-            )
-            .set_help("set `name:` explicitly or use a shorter id");
-        }
-    }
+pub(crate) fn stage_rules(v: &mut V<'_>, stack: &StackFile, id: &str, stage: &Stage) {
     let Some(rec) = &stage.recording else { return };
     let base = LazyPath(["stages", id, "recording"]);
     if let Some(th) = &rec.thumbnails
@@ -440,42 +482,31 @@ fn stage_rules(v: &mut V<'_>, stack: &StackFile, id: &str, stage: &Stage) {
     }
 }
 
-/// A stage ARN of realistic length for size accounting before the stage exists.
-fn placeholder_stage_arn(stack: &StackFile) -> String {
+/// ARNs of realistic length per kind, for size accounting before the resources exist.
+fn example_arns(stack: &StackFile) -> HashMap<Kind, String> {
     let region = if stack.region.is_empty() {
         "us-east-1"
     } else {
         &stack.region
     };
     let account = stack.account.as_deref().unwrap_or("123456789012");
-    format!("arn:aws:ivs:{region}:{account}:stage/AbCdEfGhIjKl")
+    Kind::ALL
+        .iter()
+        .filter_map(|k| Some((*k, k.policy_arn_example(region, account)?)))
+        .collect()
 }
 
-fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
+/// "`stages:`" (or "`stages:`, `storage_configurations:`"): the keys with which statements
+/// name resources of the stack.
+fn nameable_keys() -> String {
+    let keys: Vec<String> = crate::kinds::policy::nameable_kinds()
+        .map(|k| format!("`{}:`", k.section()))
+        .collect();
+    keys.join(", ")
+}
+
+pub(crate) fn policy_rules(v: &mut V<'_>, _stack: &StackFile, id: &str, policy: &Policy) {
     let base = LazyPath(["policies", id]);
-    for (k, val) in &policy.tags {
-        tag_rules(v, &|| format!("{base}.tags"), k, val, true);
-    }
-    tag_count(
-        v,
-        stack,
-        "policies",
-        id,
-        &policy.tags,
-        policy.protect,
-        MAX_TAGS,
-    );
-    if policy.name.is_none() && !stack.stack.is_empty() && default_name_chars(stack, id) > 128 {
-        let name = default_name(stack, id);
-        {
-            v.error_key(
-                "name",
-                &base.to_string(),
-                format!("the default name of policy `{id}`, `{name}`, is longer than IAM's 128 characters"),
-            )
-            .set_help("set `name:` explicitly or use a shorter id");
-        }
-    }
     match (policy.statements.is_empty(), &policy.document) {
         (true, None) => {
             v.error_key(
@@ -499,23 +530,24 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
         }
         _ => {}
     }
-    let stages = v.declared("stages");
     let mut sids: HashMap<&str, usize> = HashMap::new();
     for (i, st) in policy.statements.iter().enumerate() {
         let sp = lazy(|f| write!(f, "{base}.statements[{i}]"));
-        if st.stages.is_empty() && st.resources.is_empty() {
+        if !st.names_stack_resources() && st.resources.is_empty() {
+            let nouns: Vec<&str> = crate::kinds::policy::nameable_kinds()
+                .map(Kind::noun)
+                .collect();
+            let keys = nameable_keys();
             v.error_key(
                 "statement-resources",
                 &sp.to_string(),
                 format!("statement {} of policy `{id}` names no resource", i + 1),
             )
-            .set_label("add `stages:` or `resources:`")
-            .set_help("list stage ids from this file under `stages:` (least privilege), or ARNs under `resources:`");
-        }
-        for (j, s) in st.stages.iter().enumerate() {
-            if !v.stage_declared(s) {
-                stage_reference(v, &format!("{sp}.stages[{j}]"), s, stages);
-            }
+            .set_label(format!("add {keys} or `resources:`"))
+            .set_help(format!(
+                "list {} ids from this file under {keys} (least privilege), or ARNs under `resources:`",
+                nouns.join(" or ")
+            ));
         }
         for (j, r) in st.resources.iter().enumerate() {
             if r != "*" && !ANY_ARN.is_match(r) {
@@ -573,13 +605,15 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
         let found = super::iam_grammar::diagnostics(doc, &dp, &owner, v.ctx.file, v.ctx.spans);
         v.out.extend(found);
     }
-    // Size as IAM counts it, with real-length ARNs for stages that do not exist yet.
+    // Size as IAM counts it, with real-length ARNs for resources that do not exist yet.
     // Rendering is skipped when even a generous upper bound fits.
-    let arn = placeholder_stage_arn(stack);
-    if size_bound(policy, &arn).is_some_and(|b| b <= MAX_POLICY_CHARS) {
+    let arns = &v.example_arns;
+    if size_bound(policy, arns).is_some_and(|b| b <= MAX_POLICY_CHARS) {
         return;
     }
-    let doc = iam_document::render(policy, &|_| arn.clone());
+    let doc = iam_document::render(policy, &|kind, _| {
+        arns.get(&kind).cloned().unwrap_or_default()
+    });
     let size = iam_document::size_without_whitespace(&doc);
     if size > MAX_POLICY_CHARS {
         v.error_key(
@@ -596,7 +630,7 @@ fn policy_rules(v: &mut V<'_>, stack: &StackFile, id: &str, policy: &Policy) {
 /// minified JSON, whitespace not counted), without rendering it: every string at its
 /// longest JSON escape, generous room for the fixed syntax. Canonicalising only removes
 /// duplicates. `None` for a raw `document`, which must be rendered to be measured.
-fn size_bound(policy: &Policy, stage_arn: &str) -> Option<usize> {
+fn size_bound(policy: &Policy, arns: &HashMap<Kind, String>) -> Option<usize> {
     if policy.document.is_some() {
         return None;
     }
@@ -614,13 +648,14 @@ fn size_bound(policy: &Policy, stage_arn: &str) -> Option<usize> {
             .sum();
         escaped + 3
     }
-    let arn = quoted(stage_arn);
     let mut total = 64;
     for st in &policy.statements {
         total += 96;
         total += st.sid.as_deref().map_or(0, quoted);
         total += st.allow.iter().map(|a| quoted(a)).sum::<usize>();
-        total += st.stages.len() * arn;
+        for (kind, ids) in &st.ids {
+            total += ids.len() * arns.get(kind).map_or(3, |a| quoted(a));
+        }
         total += st.resources.iter().map(|r| quoted(r)).sum::<usize>();
         for (op, keys) in &st.conditions {
             total += quoted(op) + 8;
@@ -636,22 +671,26 @@ fn size_bound(policy: &Policy, stage_arn: &str) -> Option<usize> {
     Some(total)
 }
 
-fn stage_reference(v: &mut V<'_>, path: &str, name: &str, stages: &BTreeSet<String>) {
-    let near = did_you_mean(name, stages.iter().map(String::as_str));
+/// A reference to a resource the file does not declare, with the closest declared id.
+fn unknown_reference(v: &mut V<'_>, path: &str, r: &Reference) {
+    let (noun, name) = (r.target.noun(), &r.id);
+    let plural = r.target.section().replace('_', " ");
+    let declared = v.declared(r.target);
+    let near = did_you_mean(name, declared.iter().map(String::as_str));
     let d = v.error(
-        "unknown-stage",
+        r.target.unknown_reference_code(),
         path,
-        format!("there is no stage `{name}` in this stack"),
+        format!("there is no {noun} `{name}` in this stack"),
     );
     match near {
         Some(n) => d.set_label(format!("did you mean `{n}`?")),
-        None => d.set_label("unknown stage"),
+        None => d.set_label(format!("unknown {noun}")),
     };
-    if stages.is_empty() {
-        d.set_help("this file declares no stages");
+    if declared.is_empty() {
+        d.set_help(format!("this file declares no {plural}"));
     } else {
-        let list: Vec<String> = stages.iter().map(|s| format!("`{s}`")).collect();
-        d.set_help(format!("stages in this file: {}", list.join(", ")));
+        let list: Vec<String> = declared.iter().map(|s| format!("`{s}`")).collect();
+        d.set_help(format!("{plural} in this file: {}", list.join(", ")));
     }
 }
 
@@ -682,23 +721,9 @@ fn outside_prefix(
     .set_help(format!("start the name with `{}-`", stack.stack));
 }
 
-fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
+pub(crate) fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
     let base = LazyPath(["alarms", id]);
-    for (k, val) in &alarm.tags {
-        tag_rules(v, &|| format!("{base}.tags"), k, val, false);
-    }
-    tag_count(v, stack, "alarms", id, &alarm.tags, alarm.protect, MAX_TAGS);
-    if alarm.name.is_none() && !stack.stack.is_empty() && default_name_chars(stack, id) > 255 {
-        {
-            v.error_key(
-                "name",
-                &base.to_string(),
-                format!("the default name of alarm `{id}` is longer than 255 characters"),
-            );
-        }
-    }
     outside_prefix(v, stack, "alarm", id, &base, alarm.name.as_deref());
-    let stages = v.declared("stages");
     let metric = alarm.metric.as_str();
     match (alarm.metric.per_stage(), &alarm.stage) {
         (Some(true), None) => {
@@ -724,11 +749,6 @@ fn alarm_rules(v: &mut V<'_>, stack: &StackFile, id: &str, alarm: &Alarm) {
             ));
         }
         _ => {}
-    }
-    if let Some(s) = &alarm.stage
-        && !v.stage_declared(s)
-    {
-        stage_reference(v, &format!("{base}.stage"), s, stages);
     }
     let period = alarm.period_seconds.unwrap_or(60);
     if alarm.period_seconds.is_some() && !(matches!(period, 10 | 20 | 30) || period % 60 == 0) {
@@ -856,33 +876,13 @@ fn alarm_action(v: &mut V<'_>, stack: &StackFile, id: &str, path: &dyn fmt::Disp
     }
 }
 
-fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
+pub(crate) fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
     let base = LazyPath(["budgets", id]);
     outside_prefix(v, stack, "budget", id, &base, budget.name.as_deref());
-    for (k, val) in &budget.tags {
-        tag_rules(v, &|| format!("{base}.tags"), k, val, false);
-    }
-    tag_count(
-        v,
-        stack,
-        "budgets",
-        id,
-        &budget.tags,
-        budget.protect,
-        MAX_BUDGET_TAGS,
-    );
     let name = budget
         .name
         .clone()
         .unwrap_or_else(|| default_name(stack, id));
-    if budget.name.is_none() && !stack.stack.is_empty() && name.chars().count() > 100 {
-        v.error_key(
-            "name",
-            &base.to_string(),
-            format!("the default name of budget `{id}`, `{name}`, is longer than 100 characters"),
-        )
-        .set_help("set `name:` explicitly or use a shorter id");
-    }
     if name.contains("/action/") {
         v.error(
             "name",
@@ -1011,90 +1011,67 @@ fn budget_rules(v: &mut V<'_>, stack: &StackFile, id: &str, budget: &Budget) {
 
 /// Two resources of a kind that end up with the same physical name would fight over it
 /// (alarms, budgets and IAM policies are identified by name; two stages with one name are
-/// legal in IVS but certainly a mistake in one stack).
-fn physical_names(v: &mut V<'_>, stack: &StackFile) {
+/// legal in IVS but certainly a mistake in one stack). `names`: logical id and explicit
+/// name of every resource of `kind`.
+pub(crate) fn physical_names<'s>(
+    v: &mut V<'_>,
+    kind: Kind,
+    stack: &StackFile,
+    names: impl Iterator<Item = (&'s str, Option<&'s str>)>,
+) {
     if stack.stack.is_empty() {
         return;
     }
-    fn check<'s>(
-        v: &mut V<'_>,
-        section: &str,
-        names: impl Iterator<Item = (&'s String, Option<&'s String>)>,
-        stack: &StackFile,
-        case_insensitive: bool,
-    ) {
-        let kind = super::check::kind_of_section(section).unwrap_or("resource");
-        let mut seen: HashMap<String, (&str, bool)> = HashMap::new();
-        for (id, explicit) in names {
-            let name = explicit.cloned().unwrap_or_else(|| default_name(stack, id));
-            let norm = case_insensitive.then(|| name.to_lowercase());
-            if let Some((first, first_explicit)) = seen.get(norm.as_deref().unwrap_or(&name)) {
-                let path = match explicit {
-                    Some(_) => field_path(&[section, id, "name"]),
-                    None => field_path(&[section, id]),
-                };
-                let first_path = if *first_explicit {
-                    field_path(&[section, first, "name"])
-                } else {
-                    field_path(&[section, first])
-                };
-                // Explicit names point at the name; default names at the logical id.
-                let first_span = if *first_explicit {
-                    v.value(&first_path)
-                } else {
-                    v.key(&first_path)
-                };
-                let message = format!("{kind}s `{first}` and `{id}` would both be named `{name}`");
-                let d = if explicit.is_some() {
-                    v.error("duplicate-name", &path, message)
-                } else {
-                    v.error_key("duplicate-name", &path, message)
-                };
-                d.set_label("same physical name");
-                if let Some(s) = first_span {
-                    d.related
-                        .push((s, format!("`{first}` is named `{name}` here")));
-                }
-                if explicit.is_none() {
-                    d.set_help(format!(
-                        "`{id}` gets the default name `<stack>-<id>`; set `name:` to something else"
-                    ));
-                } else if case_insensitive {
-                    d.set_help("IAM policy names are unique regardless of case");
-                }
+    let section = kind.section();
+    let case_insensitive = kind.names() == Names::UniqueIgnoringCase;
+    let mut seen: HashMap<String, (&str, bool)> = HashMap::new();
+    for (id, explicit) in names {
+        let name = explicit
+            .map(str::to_string)
+            .unwrap_or_else(|| default_name(stack, id));
+        let norm = case_insensitive.then(|| name.to_lowercase());
+        if let Some((first, first_explicit)) = seen.get(norm.as_deref().unwrap_or(&name)) {
+            let path = match explicit {
+                Some(_) => field_path(&[section, id, "name"]),
+                None => field_path(&[section, id]),
+            };
+            let first_path = if *first_explicit {
+                field_path(&[section, first, "name"])
             } else {
-                seen.insert(norm.unwrap_or(name), (id, explicit.is_some()));
+                field_path(&[section, first])
+            };
+            // Explicit names point at the name; default names at the logical id.
+            let first_span = if *first_explicit {
+                v.value(&first_path)
+            } else {
+                v.key(&first_path)
+            };
+            let plural = section.replace('_', " ");
+            let message = format!("{plural} `{first}` and `{id}` would both be named `{name}`");
+            let d = if explicit.is_some() {
+                v.error("duplicate-name", &path, message)
+            } else {
+                v.error_key("duplicate-name", &path, message)
+            };
+            d.set_label("same physical name");
+            if let Some(s) = first_span {
+                d.related
+                    .push((s, format!("`{first}` is named `{name}` here")));
             }
+            if explicit.is_none() {
+                d.set_help(format!(
+                    "`{id}` gets the default name `<stack>-<id>`; set `name:` to something else"
+                ));
+            } else if case_insensitive {
+                d.set_help(format!(
+                    "{} names are unique regardless of case",
+                    kind.noun()
+                ));
+            }
+        } else {
+            seen.insert(norm.unwrap_or(name), (id, explicit.is_some()));
         }
     }
-    check(
-        v,
-        "stages",
-        stack.stages.iter().map(|(k, s)| (k, s.name.as_ref())),
-        stack,
-        false,
-    );
-    check(
-        v,
-        "policies",
-        stack.policies.iter().map(|(k, s)| (k, s.name.as_ref())),
-        stack,
-        true,
-    );
-    check(
-        v,
-        "alarms",
-        stack.alarms.iter().map(|(k, s)| (k, s.name.as_ref())),
-        stack,
-        false,
-    );
-    check(
-        v,
-        "budgets",
-        stack.budgets.iter().map(|(k, s)| (k, s.name.as_ref())),
-        stack,
-        false,
-    );
 }
 
 /// Whether a metric name is one IVS publishes (for callers that take free text).
@@ -1140,7 +1117,7 @@ mod tests {
                     sid: (i % 2 == 0).then(|| format!("S{i}")),
                     effect: (i % 3 == 0).then_some(Effect::Deny),
                     allow: awkward.iter().map(|a| format!("svc:{a}")).collect(),
-                    stages: (0..i).map(|k| format!("s{k}")).collect(),
+                    ids: BTreeMap::from([(Kind::Stage, (0..i).map(|k| format!("s{k}")).collect())]),
                     resources: awkward.iter().map(|a| a.to_string()).collect(),
                     conditions: (0..i)
                         .map(|k| {
@@ -1165,16 +1142,17 @@ mod tests {
                 ..Policy::default()
             });
         }
+        let arns = HashMap::from([(Kind::Stage, arn.to_string())]);
         for p in &policies {
-            let doc = iam_document::render(p, &|_| arn.to_string());
+            let doc = iam_document::render(p, &|_, _| arn.to_string());
             let size = iam_document::size_without_whitespace(&doc);
-            let bound = size_bound(p, arn).unwrap();
+            let bound = size_bound(p, &arns).unwrap();
             assert!(bound >= size, "bound {bound} < size {size}");
         }
         let raw = Policy {
             document: Some(serde_json::json!({"Statement": []})),
             ..Policy::default()
         };
-        assert_eq!(size_bound(&raw, arn), None);
+        assert_eq!(size_bound(&raw, &arns), None);
     }
 }

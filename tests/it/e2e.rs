@@ -478,3 +478,53 @@ async fn a_stage_that_cannot_be_created_skips_only_its_dependents() {
     );
     assert!(t.contains("ok    create budget.monthly"), "{t}");
 }
+
+/// Issue 8, defect 8: a failed CreateStage was reported as `ivs:ListStages failed` (the
+/// follow-up check for a stage created anyway). It is reported as CreateStage's failure,
+/// with the check's failure after it, and no second CreateStage is sent blind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_create_stage_is_reported_as_create_stage_even_when_the_check_fails_too() {
+    use ivstack::aws::{Aws, ConnectOptions};
+    use ivstack::kinds::{Kind, Known, desired_of};
+    // Every request fails (throttling, 500 or a dropped connection: all worth a retry).
+    let w = World::with(LocalConfig {
+        fault_rate: 1.0,
+        seed: Some(8),
+        ..LocalConfig::default()
+    })
+    .await;
+    let aws = Aws::connect(&ConnectOptions {
+        region: common::REGION.into(),
+        endpoint_url: Some(w.endpoint.url().to_string()),
+        static_credentials: Some((common::ACCESS_KEY.into(), common::SECRET_KEY.into())),
+        max_attempts: 2,
+        rate_scale: 1.0,
+        ..ConnectOptions::default()
+    })
+    .await
+    .expect("clients");
+    let stack: ivstack::stack::model::StackFile =
+        serde_yaml::from_str("stack: e2e\nregion: us-east-1\nstages:\n  main: {}\n").unwrap();
+    let d = desired_of(&stack, Kind::Stage, "main", &Known::new()).unwrap();
+    let err = Kind::Stage
+        .create(&aws, "e2e", &d)
+        .await
+        .expect_err("every request fails");
+    let text = format!("{err:#}");
+    assert!(text.starts_with("ivs:CreateStage failed: "), "{text}");
+    assert!(
+        text.contains(
+            "checking whether the stage was created anyway also failed (ivs:ListStages failed: "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("run the same command again"), "{text}");
+    let stats = w.endpoint.stats();
+    let creates: u64 = stats
+        .requests
+        .iter()
+        .filter(|(k, _)| k.ends_with(":CreateStage"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(creates, 1, "{stats:?}");
+}

@@ -305,7 +305,9 @@ fn json_of_a_representative_plan() {
     // The text form is the same report, keys in documented order.
     let text = render::json_string(&p);
     assert!(
-        text.starts_with("{\n  \"format_version\": \"1.0\",\n"),
+        text.starts_with(&format!(
+            "{{\n  \"format_version\": \"{FORMAT_VERSION}\",\n"
+        )),
         "{text}"
     );
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
@@ -514,4 +516,15 @@ alarms:
             .unwrap()
             .contains("${stages.main.arn}")
     );
+    // The report names what the value waits for, as `<section>.<id>.<attribute>`.
+    assert_eq!(doc["after_unknown_references"], json!(["stages.main.arn"]));
+    let dims = &v["resource_changes"][2]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == "dimensions")
+        .unwrap()
+        .clone();
+    assert_eq!(dims["after_unknown_references"], json!(["stages.main.id"]));
+    assert!(md.contains("(known after apply: stages.main.id)"), "{md}");
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ShownField;
-use crate::kinds::Kind;
+use crate::kinds::{Kind, placeholders};
 use crate::plan::{Action, Plan, ResourceChange, Summary};
 
 /// The report; field order here is the order in `json_string`.
@@ -47,6 +47,8 @@ struct ReportField<'a> {
     after: Option<Value>,
     forces_replacement: bool,
     after_unknown: bool,
+    /// The references (`stages.main.arn`) whose values the after value waits for.
+    after_unknown_references: Vec<String>,
     sensitive: bool,
 }
 
@@ -75,14 +77,23 @@ fn resource(c: &ResourceChange) -> ReportChange<'_> {
         changes: c
             .fields
             .iter()
-            .map(|f| {
-                let f = ShownField::new(f);
+            .map(|field| {
+                let f = ShownField::new(field);
+                let after_unknown_references = field
+                    .after
+                    .as_ref()
+                    .map(placeholders)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
                 ReportField {
                     path: f.path,
                     before: f.before,
                     after: f.after,
                     forces_replacement: f.forces_replacement,
                     after_unknown: f.after_unknown,
+                    after_unknown_references,
                     sensitive: f.redacted,
                 }
             })

@@ -2,8 +2,9 @@
 //!
 //! Rendering never computes: it only reads a [`super::Plan`]. The three renderings share
 //! the helpers here, so a value looks the same everywhere: strings are shown JSON-quoted,
-//! stage placeholders read "known after apply", multi-line strings (IAM documents) are
-//! diffed line by line, and anything that looks like a secret is redacted in every format.
+//! placeholders read `(known after apply: <section>.<id>.<attribute>)`, multi-line strings
+//! (IAM documents) are diffed line by line, and anything that looks like a secret is
+//! redacted in every format.
 
 mod json;
 mod markdown;
@@ -17,7 +18,7 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use super::{Action, FieldChange, ResourceChange};
-use crate::kinds::UNKNOWN_PREFIX;
+use crate::kinds::refs::{Reference, placeholders_in};
 
 /// What is shown in place of a redacted value, in every rendering.
 pub const REDACTED: &str = "(sensitive value)";
@@ -143,19 +144,19 @@ impl<'a> ShownField<'a> {
         self.before.as_ref().and_then(Value::as_str).unwrap_or("")
     }
 
-    /// The after side as text, with stage placeholders spelled "known after apply".
+    /// The after side as text, with placeholders spelled "known after apply".
     pub fn after_text(&self) -> String {
         show_unknowns(self.after.as_ref().and_then(Value::as_str).unwrap_or(""))
     }
 }
 
 /// One value on one line: strings JSON-quoted, containers as compact JSON, placeholders
-/// as "(known after apply)".
+/// as "(known after apply: stages.main.arn)".
 pub(crate) fn show_value(v: &Value) -> String {
     if let Value::String(s) = v
-        && is_whole_placeholder(s)
+        && let Some(r) = whole_placeholder(s)
     {
-        return "(known after apply)".to_string();
+        return known_after_apply(&r);
     }
     if v.as_str() == Some(REDACTED) {
         return REDACTED.to_string();
@@ -181,37 +182,42 @@ fn whole_numbers(v: &Value) -> Value {
     }
 }
 
-fn is_whole_placeholder(s: &str) -> bool {
-    s.starts_with(UNKNOWN_PREFIX) && s.find('}') == Some(s.len() - 1)
+/// The reference of a value that is one placeholder and nothing else.
+fn whole_placeholder(s: &str) -> Option<Reference> {
+    match placeholders_in(s).as_slice() {
+        [(range, r)] if range.start == 0 && range.end == s.len() => Some(r.clone()),
+        _ => None,
+    }
 }
 
-/// Spell every stage placeholder inside a text as "(known after apply: stages.<id>.arn)",
-/// dropping the JSON quotes around it, so a reader sees which stage it waits for.
+/// How every rendering shows a value that waits for a reference.
+fn known_after_apply(r: &Reference) -> String {
+    format!("(known after apply: {r})")
+}
+
+/// Spell every placeholder inside a text as "(known after apply: stages.main.arn)",
+/// dropping the JSON quotes around it, so a reader sees which resource it waits for.
 pub(crate) fn show_unknowns(text: &str) -> String {
-    if !text.contains(UNKNOWN_PREFIX) {
+    let found = placeholders_in(text);
+    if found.is_empty() {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(UNKNOWN_PREFIX) {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        let inner = &rest[start + 2..start + len];
-        let before = &rest[..start];
-        let after = &rest[start + len + 1..];
+    let mut last = 0;
+    for (range, r) in found {
+        let before = &text[last..range.start];
+        let after_quote = text[range.end..].starts_with('"');
         // A placeholder that is a whole JSON string loses its quotes: it is not a string yet.
-        let (before, after) = match (before.strip_suffix('"'), after.strip_prefix('"')) {
-            (Some(b), Some(a)) => (b, a),
-            _ => (before, after),
-        };
-        out.push_str(before);
-        out.push_str("(known after apply: ");
-        out.push_str(inner);
-        out.push(')');
-        rest = after;
+        let unquote = after_quote && before.ends_with('"') && range.start > last;
+        out.push_str(if unquote {
+            &before[..before.len() - 1]
+        } else {
+            before
+        });
+        out.push_str(&known_after_apply(&r));
+        last = if unquote { range.end + 1 } else { range.end };
     }
-    out.push_str(rest);
+    out.push_str(&text[last..]);
     out
 }
 
@@ -263,6 +269,11 @@ fn hunk_range(start: usize, len: usize) -> String {
     }
 }
 
+/// Whether the live resource of a change carries the protect tag.
+fn protected(c: &ResourceChange) -> bool {
+    c.observed.as_ref().is_none_or(|o| o.protected())
+}
+
 /// The resource's label: `kind.id`.
 pub(crate) fn address(c: &ResourceChange) -> String {
     format!("{}.{}", c.kind, c.id)
@@ -276,7 +287,7 @@ pub(crate) fn marker(a: Action) -> &'static str {
         Action::Update => "~",
         Action::Replace => "-/+",
         Action::Delete | Action::RemoveDuplicate => "-",
-        Action::DeleteRefused => "!",
+        Action::DeleteRefused | Action::ReplaceRefused => "!",
     }
 }
 
@@ -292,7 +303,9 @@ pub(crate) fn verb(c: &ResourceChange) -> &'static str {
         Action::DeleteRefused if c.fields.iter().any(|f| f.forces_replacement) => {
             "must be replaced, but that is refused (protected)"
         }
-        Action::DeleteRefused => "will NOT be deleted (protected)",
+        Action::DeleteRefused if protected(c) => "will NOT be deleted (protected)",
+        Action::DeleteRefused => "will NOT be deleted (still in use)",
+        Action::ReplaceRefused => "must be replaced, but that is refused (in use)",
     }
 }
 
@@ -311,7 +324,19 @@ mod tests {
             show_value(&json!([{"name": "Stage", "value": "${stages.a.id}"}])),
             r#"[{"name":"Stage","value":(known after apply: stages.a.id)}]"#
         );
-        assert_eq!(show_value(&json!("${stages.a.arn}")), "(known after apply)");
+        assert_eq!(
+            show_value(&json!("${stages.a.arn}")),
+            "(known after apply: stages.a.arn)"
+        );
+        // IAM policy variables are not placeholders.
+        assert_eq!(
+            show_value(&json!("arn:aws:s3:::b/${aws:username}")),
+            r#""arn:aws:s3:::b/${aws:username}""#
+        );
+        assert_eq!(
+            show_unknowns(r#"["${stages.a.arn}","${stages.b.arn}"]"#),
+            "[(known after apply: stages.a.arn),(known after apply: stages.b.arn)]"
+        );
         assert_eq!(show_value(&json!("plain")), r#""plain""#);
         assert_eq!(show_value(&json!(11.0)), "11");
         assert_eq!(show_value(&json!([80.0, 2.5])), "[80,2.5]");

@@ -36,7 +36,7 @@ impl Style {
             Action::Update => YELLOW,
             Action::Replace => YELLOW,
             Action::Delete | Action::RemoveDuplicate => RED,
-            Action::DeleteRefused => BOLD,
+            Action::DeleteRefused | Action::ReplaceRefused => BOLD,
             Action::NoOp => "",
         }
     }
@@ -115,7 +115,14 @@ fn legend(out: &mut String, shown: &[&ResourceChange], st: Style) {
         (Action::Replace, "delete, then create (replace)"),
         (Action::Delete, "delete"),
         (Action::RemoveDuplicate, "delete (duplicate)"),
-        (Action::DeleteRefused, "refused: protected, left as is"),
+        (
+            Action::DeleteRefused,
+            "refused, left as is (protected, or still in use)",
+        ),
+        (
+            Action::ReplaceRefused,
+            "refused, left as is (cannot be replaced safely)",
+        ),
     ];
     let mut printed_minus = false;
     for (action, words) in order {

@@ -1,9 +1,8 @@
-//! CloudWatch alarms on `AWS/IVSRealTime` metrics: desired spec, normalisation of what
-//! DescribeAlarms returns, and the alarm API calls.
+//! The alarm API calls, and the normalisation of what DescribeAlarms returns into the
+//! spec form.
 //!
 //! PutMetricAlarm overwrites the whole alarm, so an update sends the live alarm with the
 //! managed fields replaced; tags are ignored on update and go through TagResource.
-//! The name identifies the alarm, so renaming replaces it.
 
 use std::collections::BTreeMap;
 
@@ -11,71 +10,16 @@ use anyhow::Context as _;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{
-    Kind, Resource, StageArns, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put, stage_id,
-    sync_tags,
-};
+use super::{NAMESPACE, sorted};
 use crate::aws::{Aws, aws_error};
-use crate::stack::model::{Alarm, StackFile};
+use crate::kinds::{Kind, Resource, TAG_ID, TAG_STACK, overlay, same, sync_tags};
+use crate::stack::model::StackFile;
 
 /// Creation defaults for fields the file leaves out.
 const DEFAULT_PERIOD: i64 = 60;
 const DEFAULT_EVALUATION_PERIODS: i64 = 1;
 /// IVS publishes metrics only while a stage is active: missing data is the normal state.
 const DEFAULT_TREAT_MISSING: &str = "notBreaching";
-
-/// CloudWatch namespace of every IVS Real-Time metric.
-pub const NAMESPACE: &str = "AWS/IVSRealTime";
-
-/// The desired form of an alarm. Scalars the file leaves out are unmanaged (their
-/// creation defaults live in `create`); action lists are managed as a whole.
-pub fn desired(stack: &StackFile, id: &str, alarm: &Alarm, arns: &StageArns) -> Resource {
-    let mut spec = Map::new();
-    let name = alarm
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(stack, id));
-    spec.insert("name".into(), json!(name));
-    spec.insert("namespace".into(), json!(NAMESPACE));
-    spec.insert("metric".into(), json!(alarm.metric.as_str()));
-    let dimensions = match &alarm.stage {
-        Some(stage) => json!([{"name": "Stage", "value": stage_id(arns, stage)}]),
-        None => json!([]),
-    };
-    spec.insert("dimensions".into(), dimensions);
-    spec.insert("statistic".into(), json!(alarm.statistic.as_str()));
-    spec.insert("comparison".into(), json!(alarm.comparison.aws_name()));
-    spec.insert("threshold".into(), json!(alarm.threshold));
-    put(&mut spec, "period_seconds", alarm.period_seconds);
-    put(&mut spec, "evaluation_periods", alarm.evaluation_periods);
-    put(&mut spec, "datapoints_to_alarm", alarm.datapoints_to_alarm);
-    put(
-        &mut spec,
-        "treat_missing_data",
-        alarm.treat_missing_data.map(|t| t.as_str()),
-    );
-    spec.insert("alarm_actions".into(), json!(sorted(&alarm.alarm_actions)));
-    spec.insert("ok_actions".into(), json!(sorted(&alarm.ok_actions)));
-    spec.insert(
-        "insufficient_data_actions".into(),
-        json!(sorted(&alarm.insufficient_data_actions)),
-    );
-    put(&mut spec, "description", alarm.description.clone());
-    Resource {
-        kind: Kind::Alarm,
-        id: id.to_string(),
-        physical_id: None,
-        spec,
-        tags: owned_tags(stack, id, &alarm.tags, alarm.protect),
-    }
-}
-
-fn sorted(v: &[String]) -> Vec<String> {
-    let mut v = v.to_vec();
-    v.sort();
-    v.dedup();
-    v
-}
 
 fn strings(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v
@@ -177,11 +121,13 @@ async fn describe(
 /// Every alarm this stack owns. DescribeAlarms does not return tags, so candidates are
 /// found by the `<stack>-` name prefix (the default names) plus the file's custom names,
 /// and ownership is confirmed with one ListTagsForResource per candidate.
-pub async fn observe(
-    aws: &Aws,
-    stack: &str,
-    custom_names: &[String],
-) -> anyhow::Result<Vec<Resource>> {
+pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource>> {
+    let stack = file.stack.as_str();
+    let custom_names: Vec<String> = file
+        .alarms
+        .values()
+        .filter_map(|a| a.name.clone())
+        .collect();
     let prefix = format!("{stack}-");
     let mut alarms = describe(aws, Some(&prefix), &[]).await?;
     let outside: Vec<String> = custom_names
@@ -344,7 +290,7 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
         &Value::Object(d.spec.clone()),
     );
     let merged = merged.as_object().cloned().unwrap_or_default();
-    let spec_changed = !super::same(
+    let spec_changed = !same(
         &Value::Object(merged.clone()),
         &Value::Object(live.spec.clone()),
     );
@@ -399,37 +345,6 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
             } else {
                 Err(err.into())
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::stack::load_str;
-
-    const ALARM: &str = "stack: demo\nregion: us-east-1\nstages:\n  main: {}\nalarms:\n  pubs:\nNAME    stage: main\n    metric: Publishers\n    statistic: Maximum\n    comparison: \">=\"\n    threshold: 11\n";
-
-    #[test]
-    fn a_name_outside_the_stack_prefix_is_warned_about() {
-        let src = ALARM.replace("NAME", "    name: my-custom-alarm\n");
-        let loaded = load_str("t.yaml", &src).expect("valid, with a warning");
-        let text = loaded.warnings.render(false);
-        assert!(
-            text.contains("named outside the stack's `demo-` prefix"),
-            "{text}"
-        );
-        assert!(text.contains("t.yaml:7:11"), "{text}");
-    }
-
-    #[test]
-    fn default_and_prefixed_names_are_not_warned_about() {
-        for name in ["", "    name: demo-publishers\n"] {
-            let loaded = load_str("t.yaml", &ALARM.replace("NAME", name)).expect("valid");
-            assert!(
-                loaded.warnings.is_empty(),
-                "{}",
-                loaded.warnings.render(false)
-            );
         }
     }
 }

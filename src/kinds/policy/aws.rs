@@ -1,9 +1,5 @@
-//! Customer-managed IAM policies: desired spec, normalisation of what IAM returns
-//! (URL-encoded documents compared by meaning), and the IAM API calls.
-//!
-//! Policies live under the path `/ivstack/<stack>/`, which makes listing them one cheap
-//! call. IAM cannot rename, move or re-describe a policy, so those fields force a replace;
-//! a document change becomes a new default policy version.
+//! The IAM policy API calls, and the normalisation of what IAM returns (URL-encoded
+//! documents, compared by meaning) into the spec form.
 
 use std::collections::BTreeMap;
 
@@ -11,43 +7,12 @@ use anyhow::Context as _;
 use aws_sdk_iam::types::{PolicyScopeType, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{
-    Kind, Resource, StageArns, TAG_ID, default_name, iam_document, owned_tags, stage_arn, sync_tags,
-};
+use super::path_for;
 use crate::aws::{Aws, aws_error};
-use crate::stack::model::{Policy, StackFile};
+use crate::kinds::{Kind, Resource, TAG_ID, iam_document, sync_tags};
 
 /// IAM keeps at most this many versions of a managed policy.
 const MAX_VERSIONS: usize = 5;
-
-/// The IAM path under which a stack's policies live.
-pub fn path_for(stack: &str) -> String {
-    format!("/ivstack/{stack}/")
-}
-
-/// The desired form of a policy; stage references become exact stage ARNs (or
-/// placeholders for stages this plan creates).
-pub fn desired(stack: &StackFile, id: &str, policy: &Policy, arns: &StageArns) -> Resource {
-    let mut spec = Map::new();
-    let name = policy
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(stack, id));
-    spec.insert("name".into(), json!(name));
-    spec.insert("path".into(), json!(path_for(&stack.stack)));
-    if let Some(d) = &policy.description {
-        spec.insert("description".into(), json!(d));
-    }
-    let doc = iam_document::render(policy, &|stage| stage_arn(arns, stage));
-    spec.insert("document".into(), json!(iam_document::to_pretty(&doc)));
-    Resource {
-        kind: Kind::Policy,
-        id: id.to_string(),
-        physical_id: None,
-        spec,
-        tags: owned_tags(stack, id, &policy.tags, policy.protect),
-    }
-}
 
 /// The document as sent to IAM: canonical, minified.
 fn document_text(d: &Resource) -> anyhow::Result<String> {

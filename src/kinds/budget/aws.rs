@@ -1,5 +1,5 @@
-//! AWS Budgets cost budgets scoped to IVS spend: desired spec, normalisation of what
-//! DescribeBudget returns (decimal amounts), and the budget API calls.
+//! The budget API calls, and the normalisation of what DescribeBudgets returns (decimal
+//! amounts) into the spec form.
 //!
 //! Notifications have no id in the Budgets API; they are matched by value, and apply
 //! changes them one by one instead of recreating the budget.
@@ -15,105 +15,10 @@ use aws_sdk_budgets::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{Kind, Resource, TAG_ID, TAG_STACK, default_name, owned_tags, sync_tags};
+use super::{format_amount, notification, parse_amount, scope_spec, sort_notifications};
 use crate::aws::{Aws, aws_error};
-use crate::stack::model::{Budget, BudgetPeriod, IVS_SERVICE_NAME, StackFile};
-
-/// ACTUAL-spend thresholds used when the file names none.
-pub const DEFAULT_NOTIFY_PERCENT: [f64; 2] = [80.0, 100.0];
-
-/// The desired form of a budget.
-pub fn desired(stack: &StackFile, id: &str, budget: &Budget) -> Resource {
-    let mut spec = Map::new();
-    let name = budget
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(stack, id));
-    spec.insert("name".into(), json!(name));
-    spec.insert("limit_usd".into(), json!(budget.limit_usd));
-    spec.insert(
-        "period".into(),
-        json!(budget.period.unwrap_or(BudgetPeriod::Monthly).as_str()),
-    );
-    let scope = budget.scope.clone().unwrap_or_default();
-    spec.insert(
-        "scope".into(),
-        scope_spec(
-            scope.service.as_deref().unwrap_or(IVS_SERVICE_NAME),
-            scope.stack_tag.then_some(stack.stack.as_str()),
-        ),
-    );
-    let mut subscribers: Vec<String> = budget.emails.iter().map(|e| format!("email:{e}")).collect();
-    if let Some(sns) = &budget.sns_topic_arn {
-        subscribers.push(format!("sns:{sns}"));
-    }
-    let actual = budget
-        .notify_percent
-        .clone()
-        .unwrap_or_else(|| DEFAULT_NOTIFY_PERCENT.to_vec());
-    let mut notes: Vec<Value> = Vec::new();
-    for (kind, percents) in [
-        ("ACTUAL", &actual),
-        ("FORECASTED", &budget.forecast_percent),
-    ] {
-        for p in percents {
-            notes.push(notification(kind, *p, subscribers.clone()));
-        }
-    }
-    spec.insert(
-        "notifications".into(),
-        Value::Array(sort_notifications(notes)),
-    );
-    Resource {
-        kind: Kind::Budget,
-        id: id.to_string(),
-        physical_id: None,
-        spec,
-        tags: owned_tags(stack, id, &budget.tags, budget.protect),
-    }
-}
-
-/// The normalised scope: the service filter and the optional stack tag filter.
-pub fn scope_spec(service: &str, stack_tag: Option<&str>) -> Value {
-    let mut m = Map::new();
-    m.insert("service".into(), json!(service));
-    if let Some(stack) = stack_tag {
-        m.insert("stack_tag".into(), json!(stack));
-    }
-    Value::Object(m)
-}
-
-/// One notification in normalised form: `{type, percent, subscribers (sorted)}`.
-pub fn notification(kind: &str, percent: f64, mut subscribers: Vec<String>) -> Value {
-    subscribers.sort();
-    subscribers.dedup();
-    json!({"type": kind, "percent": percent, "subscribers": subscribers})
-}
-
-/// Notifications are a set; sort them so that order never shows as a change.
-pub fn sort_notifications(mut notes: Vec<Value>) -> Vec<Value> {
-    notes.sort_by_key(|n| {
-        (
-            n["type"].as_str().unwrap_or("").to_string(),
-            // Percentages are small positive numbers; scale to sort as integers.
-            (n["percent"].as_f64().unwrap_or(0.0) * 1000.0) as i64,
-        )
-    });
-    notes
-}
-
-/// Budgets echoes amounts as decimal strings ("500.0", sometimes "5E+2"): compare them as
-/// numbers.
-pub fn parse_amount(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
-/// A plain decimal string for the API (never scientific notation, which UpdateBudget
-/// rejects).
-pub fn format_amount(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+use crate::kinds::{Kind, Resource, TAG_ID, TAG_STACK, same, sync_tags};
+use crate::stack::model::{IVS_SERVICE_NAME, StackFile};
 
 fn scope_from_aws(b: &AwsBudget) -> Value {
     let mut service = String::new();
@@ -250,11 +155,13 @@ fn tags_to_aws(tags: &BTreeMap<String, String>) -> anyhow::Result<Vec<ResourceTa
 /// Every budget this stack owns: DescribeBudgets (with the filter expression shown), then
 /// for each candidate (default `<stack>-` names and the file's custom names) its tags, and
 /// for the owned ones their notifications and subscribers.
-pub async fn observe(
-    aws: &Aws,
-    stack: &str,
-    custom_names: &[String],
-) -> anyhow::Result<Vec<Resource>> {
+pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource>> {
+    let stack = file.stack.as_str();
+    let custom_names: Vec<String> = file
+        .budgets
+        .values()
+        .filter_map(|b| b.name.clone())
+        .collect();
     let account = aws.account_id().await?;
     let prefix = format!("{stack}-");
     let wanted: BTreeSet<&String> = custom_names.iter().collect();
@@ -460,7 +367,7 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
     let differs = |k: &str| {
         d.spec
             .get(k)
-            .is_some_and(|dv| !live.spec.get(k).is_some_and(|lv| super::same(dv, lv)))
+            .is_some_and(|dv| !live.spec.get(k).is_some_and(|lv| same(dv, lv)))
     };
     if differs("limit_usd") || differs("period") || differs("scope") {
         aws.limit("budgets", "UpdateBudget").await;

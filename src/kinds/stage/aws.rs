@@ -1,10 +1,4 @@
-//! IVS Real-Time stages: desired spec, normalisation of what IVS returns, and the stage
-//! API calls.
-//!
-//! Spec fields: `name`, `recording` (the auto-participant recording configuration, with
-//! the stack-file field names). Everything updates in place (UpdateStage for name and
-//! recording, Tag/UntagResource for tags), so a stage is never replaced: its ARN, which
-//! policies and alarms name, stays stable.
+//! The stage API calls, and the normalisation of what IVS returns into the spec form.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -17,77 +11,9 @@ use aws_sdk_ivsrealtime::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{Kind, Resource, TAG_ID, TAG_STACK, default_name, overlay, owned_tags, put, sync_tags};
-use crate::aws::{Aws, aws_error};
-use crate::stack::model::{Recording, StackFile, Stage};
-
-/// The desired form of a stage.
-pub fn desired(stack: &StackFile, id: &str, stage: &Stage) -> Resource {
-    let mut spec = Map::new();
-    let name = stage
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(stack, id));
-    spec.insert("name".into(), json!(name));
-    if let Some(rec) = &stage.recording {
-        spec.insert("recording".into(), Value::Object(recording_spec(rec)));
-    }
-    Resource {
-        kind: Kind::Stage,
-        id: id.to_string(),
-        physical_id: None,
-        spec,
-        tags: owned_tags(stack, id, &stage.tags, stage.protect),
-    }
-}
-
-/// Only the recording fields the file sets: the others are unmanaged. With recording
-/// disabled (`""`), IVS resets and ignores every other field, so they are not managed
-/// either (validation warns about them).
-fn recording_spec(rec: &Recording) -> Map<String, Value> {
-    let mut r = Map::new();
-    r.insert(
-        "storage_configuration_arn".into(),
-        json!(rec.storage_configuration_arn),
-    );
-    if rec.storage_configuration_arn.is_empty() {
-        return r;
-    }
-    put(&mut r, "media_types", rec.media_types.clone());
-    if let Some(t) = &rec.thumbnails {
-        let mut tm = Map::new();
-        put(&mut tm, "mode", t.mode);
-        put(&mut tm, "interval_seconds", t.interval_seconds);
-        // A set: sorted by its wire names, exactly as the observed side sorts it.
-        put(
-            &mut tm,
-            "storage",
-            t.storage.as_ref().map(|s| {
-                let mut names: Vec<String> = s
-                    .iter()
-                    .filter_map(|x| serde_json::to_value(x).ok())
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect();
-                names.sort();
-                names.dedup();
-                names
-            }),
-        );
-        r.insert("thumbnails".into(), Value::Object(tm));
-    }
-    put(&mut r, "hls_segment_seconds", rec.hls_segment_seconds);
-    put(
-        &mut r,
-        "reconnect_window_seconds",
-        rec.reconnect_window_seconds,
-    );
-    put(
-        &mut r,
-        "record_participant_replicas",
-        rec.record_participant_replicas,
-    );
-    r
-}
+use crate::aws::{Aws, AwsError, aws_error};
+use crate::kinds::{Kind, Resource, TAG_ID, TAG_STACK, overlay, same, sync_tags};
+use crate::stack::model::StackFile;
 
 /// Normalise IVS's recording configuration into the spec form. IVS echoes its defaults,
 /// so the observed side is always complete.
@@ -179,13 +105,20 @@ fn to_btree(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> 
 }
 
 /// Every stage this stack owns. One paginated ListStages (which returns tags) finds them;
-/// GetStage is called only for stages in `detail` (those whose recording the file
-/// manages), because it is the only call that returns the recording configuration.
-pub async fn observe(
-    aws: &Aws,
-    stack: &str,
-    detail: &BTreeSet<String>,
-) -> anyhow::Result<Vec<Resource>> {
+/// GetStage is called only for the stages whose recording the file manages, because it is
+/// the only call that returns the recording configuration.
+pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
+    let detail: BTreeSet<String> = stack
+        .stages
+        .iter()
+        .filter(|(_, s)| s.recording.is_some())
+        .map(|(id, _)| id.clone())
+        .collect();
+    list(aws, &stack.stack, &detail).await
+}
+
+/// The stages `stack` owns, with GetStage for those in `detail`.
+async fn list(aws: &Aws, stack: &str, detail: &BTreeSet<String>) -> anyhow::Result<Vec<Resource>> {
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -265,10 +198,15 @@ pub async fn observe(
         .collect())
 }
 
+/// CreateStage attempts before giving up on errors that may pass (throttling, 5xx).
+const CREATE_ATTEMPTS: u32 = 5;
+
 /// Create a stage with its tags. CreateStage has no idempotency token, so the SDK's own
 /// retries are off for it: after a failure that may have created the stage anyway, the
-/// stack's stages are listed by tag before trying again, so no duplicate is made.
-pub async fn create(aws: &Aws, d: &Resource, stack: &str) -> anyhow::Result<String> {
+/// stack's stages are listed by tag before trying again, so no duplicate is made. If that
+/// check fails too, nothing more is tried (another CreateStage could make a duplicate):
+/// the error is CreateStage's, and says the check failed.
+pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<String> {
     let tags: HashMap<String, String> = d.tags.clone().into_iter().collect();
     let recording = d.spec.get("recording").map(recording_to_aws).transpose()?;
     let mut attempt = 0u32;
@@ -297,17 +235,30 @@ pub async fn create(aws: &Aws, d: &Resource, stack: &str) -> anyhow::Result<Stri
             }
             Err(e) => {
                 let err = aws_error("ivs:CreateStage", e);
-                if !err.retryable || attempt >= 5 {
+                if !err.retryable || attempt >= CREATE_ATTEMPTS {
                     return Err(err.into());
                 }
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
-                let existing = observe(aws, stack, &BTreeSet::new()).await?;
-                if let Some(s) = existing.iter().find(|s| s.id == d.id) {
-                    return s.physical_id.clone().context("listed stage has no ARN");
+                match list(aws, stack, &BTreeSet::new()).await {
+                    Ok(existing) => {
+                        if let Some(s) = existing.iter().find(|s| s.id == d.id) {
+                            return s.physical_id.clone().context("listed stage has no ARN");
+                        }
+                    }
+                    Err(check) => return Err(unchecked(err, &check)),
                 }
             }
         }
     }
+}
+
+/// A CreateStage failure whose follow-up check (was the stage created anyway?) failed
+/// too: CreateStage's error first, then the check's, then what to do.
+fn unchecked(create: AwsError, check: &anyhow::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{create}; checking whether the stage was created anyway also failed ({check:#}); \
+         run the same command again: the next plan sees any stage that was created"
+    )
 }
 
 /// Update a stage in place: UpdateStage for the name and recording (the recording is sent
@@ -317,7 +268,7 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
     // The recording is sent whole: the live configuration with the managed fields replaced.
     let live_rec = live.spec.get("recording").unwrap_or(&Value::Null);
     let merged = d.spec.get("recording").map(|r| overlay(live_rec, r));
-    let new_rec = merged.filter(|m| !super::same(m, live_rec));
+    let new_rec = merged.filter(|m| !same(m, live_rec));
     if d.name() != live.name() || new_rec.is_some() {
         let mut req = aws.ivs.update_stage().arn(&arn).name(d.name());
         if let Some(rec) = &new_rec {
@@ -371,59 +322,5 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
                 Err(err.into())
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::stack::load_str;
-
-    const ARN: &str = "arn:aws:ivs:us-east-1:123456789012:storage-configuration/AbCd";
-
-    fn stack(recording: &str) -> String {
-        format!("stack: s\nregion: us-east-1\nstages:\n  main:\n    recording:\n{recording}")
-    }
-
-    #[test]
-    fn disabled_recording_manages_only_the_storage_arn() {
-        let loaded = load_str(
-            "t.yaml",
-            &stack("      storage_configuration_arn: \"\"\n      hls_segment_seconds: 4\n"),
-        )
-        .expect("valid with a warning");
-        let d = desired(&loaded.model, "main", &loaded.model.stages["main"]);
-        assert_eq!(
-            d.spec["recording"],
-            json!({"storage_configuration_arn": ""})
-        );
-        assert!(
-            !loaded.warnings.is_empty(),
-            "the ignored field is warned about"
-        );
-    }
-
-    #[test]
-    fn thumbnail_storage_is_sorted_like_the_observed_side() {
-        let src = stack(&format!(
-            "      storage_configuration_arn: {ARN}\n      thumbnails:\n        storage: [SEQUENTIAL, LATEST]\n"
-        ));
-        let loaded = load_str("t.yaml", &src).expect("valid");
-        let d = desired(&loaded.model, "main", &loaded.model.stages["main"]);
-        assert_eq!(
-            d.spec["recording"]["thumbnails"]["storage"],
-            json!(["LATEST", "SEQUENTIAL"])
-        );
-    }
-
-    #[test]
-    fn record_participant_replicas_false_is_refused() {
-        let src = stack(&format!(
-            "      storage_configuration_arn: {ARN}\n      record_participant_replicas: false\n"
-        ));
-        let err = load_str("t.yaml", &src).expect_err("refused");
-        let text = err.render(false);
-        assert!(text.contains("never sends `false`"), "{text}");
-        assert!(text.contains("t.yaml:7:"), "{text}");
     }
 }

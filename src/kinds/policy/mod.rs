@@ -1,0 +1,127 @@
+//! Customer-managed IAM policies (`policies.<id>`).
+//!
+//! Policies live under the path `/ivstack/<stack>/`, which makes listing them one cheap
+//! call. IAM cannot rename, move or re-describe a policy, so those fields force a replace;
+//! a document change becomes a new default policy version. Statements name resources of
+//! the stack by logical id (`stages: [main]`, and the same for every kind whose
+//! `policy_arn_example` is `Some`), rendered as their exact ARNs.
+
+mod aws;
+pub mod model;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+pub use model::{Effect, Policy, Statement, StringOrList, nameable_kinds};
+
+use super::{
+    Attribute, FieldRef, Kind, Known, LiveRef, Names, Reference, Resource, ResourceKind, Service,
+    iam_document,
+};
+use crate::aws::Aws;
+use crate::stack::model::StackFile;
+use crate::stack::validate::{self, Validator};
+
+/// The IAM path under which a stack's policies live.
+pub fn path_for(stack: &str) -> String {
+    format!("/ivstack/{stack}/")
+}
+
+impl ResourceKind for Policy {
+    const KIND: Kind = Kind::Policy;
+    const NOUN: &'static str = "policy";
+    const SERVICE: Service = Service::Iam;
+    // IAM has no API to rename, move or re-describe a managed policy.
+    const REPLACE_FIELDS: &'static [&'static str] = &["name", "path", "description"];
+    const ATTRIBUTES: &'static [Attribute] = &[Attribute::Arn];
+    const NAME_MAX: usize = 128;
+    const NAMES: Names = Names::UniqueIgnoringCase;
+    const MAX_TAGS: usize = validate::MAX_TAGS;
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+
+    fn protect(&self) -> bool {
+        self.protect
+    }
+
+    /// `statements[i].<section>[j]`: every logical id a statement names.
+    fn references(&self) -> Vec<FieldRef> {
+        let mut out = Vec::new();
+        for (i, st) in self.statements.iter().enumerate() {
+            for (kind, ids) in &st.ids {
+                for (j, id) in ids.iter().enumerate() {
+                    out.push(FieldRef {
+                        path: format!("statements[{i}].{}[{j}]", kind.section()),
+                        reference: Reference::new(*kind, id.clone(), Attribute::Arn),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn spec(&self, stack: &StackFile, _id: &str, known: &Known) -> Map<String, Value> {
+        let mut spec = Map::new();
+        spec.insert("path".into(), json!(path_for(&stack.stack)));
+        if let Some(d) = &self.description {
+            spec.insert("description".into(), json!(d));
+        }
+        let doc = iam_document::render(self, &|kind, id| {
+            known.resolve(&Reference::new(kind, id, Attribute::Arn))
+        });
+        spec.insert("document".into(), json!(iam_document::to_pretty(&doc)));
+        spec
+    }
+
+    fn validate(&self, v: &mut Validator<'_>, stack: &StackFile, id: &str) {
+        validate::policy_rules(v, stack, id, self);
+    }
+
+    // A policy naming another policy is not something ivstack models.
+    fn policy_arn_example(_region: &str, _account: &str) -> Option<String> {
+        None
+    }
+
+    /// The ARNs its live document grants on.
+    fn live_references(live: &Resource) -> Vec<LiveRef> {
+        let Some(doc) = live
+            .spec
+            .get("document")
+            .and_then(Value::as_str)
+            .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        else {
+            return Vec::new();
+        };
+        iam_document::resource_strings(&doc)
+            .into_iter()
+            .map(|value| LiveRef {
+                attribute: Attribute::Arn,
+                value,
+                keeps_alive: false,
+            })
+            .collect()
+    }
+
+    async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
+        aws::observe(aws, &stack.stack).await
+    }
+
+    async fn create(aws: &Aws, _stack: &str, desired: &Resource) -> anyhow::Result<String> {
+        aws::create(aws, desired).await
+    }
+
+    async fn update(aws: &Aws, desired: &Resource, live: &Resource) -> anyhow::Result<()> {
+        aws::update(aws, desired, live).await
+    }
+
+    async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
+        aws::delete(aws, live).await
+    }
+}

@@ -1,0 +1,202 @@
+//! IVS Real-Time stages (`stages.<id>`).
+//!
+//! Spec fields: `name`, `recording` (the auto-participant recording configuration, with
+//! the stack-file field names). Everything updates in place (UpdateStage for name and
+//! recording, Tag/UntagResource for tags), so a stage is never replaced: its ARN, which
+//! policies and alarms name, stays stable.
+
+mod aws;
+pub mod model;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+pub use model::{MediaType, Recording, Stage, ThumbnailMode, ThumbnailStorage, Thumbnails};
+
+use super::{
+    Attribute, FieldRef, Kind, Known, LiveRef, Names, Resource, ResourceKind, Service, put,
+};
+use crate::aws::Aws;
+use crate::stack::model::StackFile;
+use crate::stack::validate::{self, Validator};
+
+impl ResourceKind for Stage {
+    const KIND: Kind = Kind::Stage;
+    const NOUN: &'static str = "stage";
+    const SERVICE: Service = Service::Ivs;
+    // UpdateStage changes the name and recording in place.
+    const REPLACE_FIELDS: &'static [&'static str] = &[];
+    // Policies name the ARN; alarms the id (the `Stage` dimension).
+    const ATTRIBUTES: &'static [Attribute] = &[Attribute::Arn, Attribute::Id];
+    const NAME_MAX: usize = 128;
+    const NAMES: Names = Names::NotUnique;
+    const MAX_TAGS: usize = validate::MAX_TAGS;
+
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+
+    fn protect(&self) -> bool {
+        self.protect
+    }
+
+    fn references(&self) -> Vec<FieldRef> {
+        Vec::new()
+    }
+
+    fn spec(&self, _stack: &StackFile, _id: &str, _known: &Known) -> Map<String, Value> {
+        let mut spec = Map::new();
+        if let Some(rec) = &self.recording {
+            spec.insert("recording".into(), Value::Object(recording_spec(rec)));
+        }
+        spec
+    }
+
+    fn validate(&self, v: &mut Validator<'_>, stack: &StackFile, id: &str) {
+        validate::stage_rules(v, stack, id, self);
+    }
+
+    fn policy_arn_example(region: &str, account: &str) -> Option<String> {
+        Some(format!("arn:aws:ivs:{region}:{account}:stage/AbCdEfGhIjKl"))
+    }
+
+    fn live_references(live: &Resource) -> Vec<LiveRef> {
+        // AWS refuses to delete a storage configuration while a stage records to it.
+        live.spec
+            .get("recording")
+            .and_then(|r| r.get("storage_configuration_arn"))
+            .and_then(Value::as_str)
+            .filter(|arn| !arn.is_empty())
+            .map(|arn| LiveRef {
+                attribute: Attribute::Arn,
+                value: arn.to_string(),
+                keeps_alive: true,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
+        aws::observe(aws, stack).await
+    }
+
+    async fn create(aws: &Aws, stack: &str, desired: &Resource) -> anyhow::Result<String> {
+        aws::create(aws, stack, desired).await
+    }
+
+    async fn update(aws: &Aws, desired: &Resource, live: &Resource) -> anyhow::Result<()> {
+        aws::update(aws, desired, live).await
+    }
+
+    async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
+        aws::delete(aws, live).await
+    }
+}
+
+/// Only the recording fields the file sets: the others are unmanaged. With recording
+/// disabled (`""`), IVS resets and ignores every other field, so they are not managed
+/// either (validation warns about them).
+fn recording_spec(rec: &Recording) -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert(
+        "storage_configuration_arn".into(),
+        json!(rec.storage_configuration_arn),
+    );
+    if rec.storage_configuration_arn.is_empty() {
+        return r;
+    }
+    put(&mut r, "media_types", rec.media_types.clone());
+    if let Some(t) = &rec.thumbnails {
+        let mut tm = Map::new();
+        put(&mut tm, "mode", t.mode);
+        put(&mut tm, "interval_seconds", t.interval_seconds);
+        // A set: sorted by its wire names, exactly as the observed side sorts it.
+        put(
+            &mut tm,
+            "storage",
+            t.storage.as_ref().map(|s| {
+                let mut names: Vec<String> = s
+                    .iter()
+                    .filter_map(|x| serde_json::to_value(x).ok())
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                names.sort();
+                names.dedup();
+                names
+            }),
+        );
+        r.insert("thumbnails".into(), Value::Object(tm));
+    }
+    put(&mut r, "hls_segment_seconds", rec.hls_segment_seconds);
+    put(
+        &mut r,
+        "reconnect_window_seconds",
+        rec.reconnect_window_seconds,
+    );
+    put(
+        &mut r,
+        "record_participant_replicas",
+        rec.record_participant_replicas,
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::desired_of;
+    use crate::stack::load_str;
+
+    const ARN: &str = "arn:aws:ivs:us-east-1:123456789012:storage-configuration/AbCd";
+
+    fn stack(recording: &str) -> String {
+        format!("stack: s\nregion: us-east-1\nstages:\n  main:\n    recording:\n{recording}")
+    }
+
+    #[test]
+    fn disabled_recording_manages_only_the_storage_arn() {
+        let loaded = load_str(
+            "t.yaml",
+            &stack("      storage_configuration_arn: \"\"\n      hls_segment_seconds: 4\n"),
+        )
+        .expect("valid with a warning");
+        let d = desired_of(&loaded.model, Kind::Stage, "main", &Known::new()).unwrap();
+        assert_eq!(
+            d.spec["recording"],
+            json!({"storage_configuration_arn": ""})
+        );
+        assert!(
+            !loaded.warnings.is_empty(),
+            "the ignored field is warned about"
+        );
+    }
+
+    #[test]
+    fn thumbnail_storage_is_sorted_like_the_observed_side() {
+        let src = stack(&format!(
+            "      storage_configuration_arn: {ARN}\n      thumbnails:\n        storage: [SEQUENTIAL, LATEST]\n"
+        ));
+        let loaded = load_str("t.yaml", &src).expect("valid");
+        let d = desired_of(&loaded.model, Kind::Stage, "main", &Known::new()).unwrap();
+        assert_eq!(
+            d.spec["recording"]["thumbnails"]["storage"],
+            json!(["LATEST", "SEQUENTIAL"])
+        );
+    }
+
+    #[test]
+    fn record_participant_replicas_false_is_refused() {
+        let src = stack(&format!(
+            "      storage_configuration_arn: {ARN}\n      record_participant_replicas: false\n"
+        ));
+        let err = load_str("t.yaml", &src).expect_err("refused");
+        let text = err.render(false);
+        assert!(text.contains("never sends `false`"), "{text}");
+        assert!(text.contains("t.yaml:7:"), "{text}");
+    }
+}
