@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::state::LocalState;
 
 /// An HTTP request as a service sees it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     pub method: http::Method,
     /// Raw path as sent, still percent-encoded.
@@ -25,6 +25,38 @@ pub struct Request {
     pub body: Bytes,
     /// Region from the SigV4 credential scope.
     pub region: String,
+}
+
+// Credentials and tokens travel in headers and bodies: never print them.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if is_secret_header(k) { "<redacted>" } else { v };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Headers that carry credentials or tokens.
+pub fn is_secret_header(name: &str) -> bool {
+    matches!(
+        name,
+        "authorization"
+            | "x-amz-security-token"
+            | "cookie"
+            | "x-amz-server-side-encryption-customer-key"
+    )
 }
 
 impl Request {
@@ -60,6 +92,25 @@ impl Response {
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
         self.headers.push((name.to_string(), value.into()));
         self
+    }
+}
+
+/// A service-wide error code (validation, throttling, internal): status, the code JSON and
+/// CBOR errors carry (`__type`, `x-amzn-errortype`), and for awsQuery-compatible services
+/// the awsQuery code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub status: u16,
+    pub code: &'static str,
+    pub query_code: Option<&'static str>,
+}
+
+impl ErrorCode {
+    /// This error with `message`.
+    pub fn error(&self, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(self.status, self.code, message);
+        e.query_code = self.query_code.map(str::to_string);
+        e
     }
 }
 
