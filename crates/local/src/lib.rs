@@ -38,6 +38,8 @@ pub mod sigv4;
 pub mod state;
 pub mod store;
 pub mod tags;
+#[cfg(test)]
+mod testing;
 pub mod time;
 pub mod wire;
 

@@ -159,7 +159,7 @@ pub(crate) async fn handle(
 }
 
 /// Validate decoded input against the row's shape, in the service's error vocabulary.
-fn validate(
+pub(crate) fn validate(
     service: &ServiceDef,
     shape: &shape::Shape,
     doc: Document,

@@ -53,8 +53,8 @@ impl Registry {
         Registry {
             services: vec![
                 ServiceRef::Legacy(Arc::new(ivs::IvsService)),
-                ServiceRef::Legacy(Arc::new(iam::IamService)),
-                ServiceRef::Legacy(Arc::new(sts::StsService)),
+                ServiceRef::Table(&iam::SERVICE),
+                ServiceRef::Table(&sts::SERVICE),
                 ServiceRef::Table(&cloudwatch::SERVICE),
                 ServiceRef::Legacy(Arc::new(budgets::BudgetsService)),
             ],
