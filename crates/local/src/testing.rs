@@ -27,6 +27,20 @@ pub fn form_request(body: &str) -> Request {
     }
 }
 
+/// An awsJson request for `target`.
+pub fn json_request(target: &str, body: &str) -> Request {
+    let mut headers = BTreeMap::new();
+    headers.insert("x-amz-target".to_string(), target.to_string());
+    Request {
+        method: http::Method::POST,
+        path: "/".into(),
+        query: String::new(),
+        headers,
+        body: bytes::Bytes::from(body.to_string()),
+        region: "us-east-1".into(),
+    }
+}
+
 /// The response `service` gives `req` in account 123456789012 at [`NOW`].
 pub fn call(service: &'static ServiceDef, req: &Request, state: &mut LocalState) -> Response {
     let protocol = crate::protocol::detect(service, req);

@@ -56,7 +56,7 @@ impl Registry {
                 ServiceRef::Table(&iam::SERVICE),
                 ServiceRef::Table(&sts::SERVICE),
                 ServiceRef::Table(&cloudwatch::SERVICE),
-                ServiceRef::Legacy(Arc::new(budgets::BudgetsService)),
+                ServiceRef::Table(&budgets::SERVICE),
             ],
         }
     }
