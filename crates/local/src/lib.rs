@@ -41,7 +41,6 @@ pub mod tags;
 #[cfg(test)]
 mod testing;
 pub mod time;
-pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

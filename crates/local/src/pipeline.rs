@@ -8,16 +8,15 @@
 //! 5. **handle** — the row's handler, on the locked state; persisted after mutating rows;
 //! 6. **encode** — the output, or the error, in the request's protocol.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::LocalConfig;
-use crate::api::{self, ApiError, Request, Response};
+use crate::api::{ApiError, Request, Response};
 use crate::document::Document;
 use crate::knobs::{Clock, Knobs, Verdict};
 use crate::protocol::{self, Protocol};
 use crate::service::{Ctx, ServiceDef};
-use crate::services::{Registry, ServiceRef};
+use crate::services::Registry;
 use crate::shape::{self, Invalid};
 use crate::sigv4::{self, AuthFailure, AuthHeader};
 use crate::store::Store;
@@ -57,7 +56,7 @@ pub(crate) async fn handle(
 ) -> Outcome {
     // 1. Route: the service.
     let service = match &signed.auth {
-        Ok(a) => match shared.registry.get_ref(&a.service) {
+        Ok(a) => match shared.registry.get(&a.service) {
             Some(s) => s,
             None => {
                 let msg = format!(
@@ -78,10 +77,6 @@ pub(crate) async fn handle(
                 ));
             }
         },
-    };
-    let service = match service {
-        ServiceRef::Table(s) => s,
-        ServiceRef::Legacy(s) => return legacy(shared, &s, req, signed, request_id).await,
     };
     let protocol = protocol::detect(service, req);
     let fail = |err: &ApiError| {
@@ -217,100 +212,21 @@ pub(crate) fn plain_error(status: u16, code: &str, message: &str) -> Response {
 /// For a request without a usable `Authorization` header, the service it was most likely
 /// meant for, so that the rejection comes back in that service's shape: the first service
 /// that routes it, else the one whose protocol marks it carries, else the first.
-fn guess_service(registry: &Registry, req: &Request) -> Option<ServiceRef> {
-    let refs: Vec<ServiceRef> = registry.refs();
-    let routes = |s: &ServiceRef| match s {
-        ServiceRef::Table(t) => protocol::route(t, protocol::detect(t, req), req).is_ok(),
-        ServiceRef::Legacy(l) => l.route(req).is_ok(),
-    };
-    if let Some(s) = refs.iter().find(|s| routes(s)) {
-        return Some(s.clone());
+fn guess_service(registry: &Registry, req: &Request) -> Option<&'static ServiceDef> {
+    if let Some(s) = registry
+        .iter()
+        .find(|s| protocol::route(s, protocol::detect(s, req), req).is_ok())
+    {
+        return Some(s);
     }
     let target = req.header("x-amz-target").unwrap_or_default();
-    let marked = refs.iter().find(|s| match s {
-        ServiceRef::Table(t) => t.protocols.iter().any(|p| match p {
+    let marked = registry.iter().find(|s| {
+        s.protocols.iter().any(|p| match p {
             Protocol::AwsJson { target_prefix, .. } => target.starts_with(target_prefix),
             Protocol::RpcV2Cbor { service } => req.path.contains(service),
             Protocol::AwsQuery { .. } => protocol::aws_query::looks_like_query(req),
             Protocol::RestJson1 => false,
-        }),
-        ServiceRef::Legacy(_) => false,
+        })
     });
-    marked.or(refs.first()).cloned()
-}
-
-// ---------------------------------------------------------------------------------------
-// Services not yet on tables (removed once every service is).
-
-async fn legacy(
-    shared: &Shared,
-    service: &Arc<dyn api::Service>,
-    req: &Request,
-    signed: Signed<'_>,
-    request_id: &str,
-) -> Outcome {
-    let ctx = api::Context {
-        account_id: shared.config.account_id.clone(),
-        request_id: request_id.to_string(),
-        now: shared.clock.epoch_seconds(),
-        enforce_resource_quotas: shared.config.quotas_aws,
-    };
-    let protocol = match service.route(req) {
-        Ok(r) => r.protocol,
-        Err((p, _)) => p,
-    };
-    if let Err(failure) = authenticate(shared, req, &signed) {
-        shared.knobs.count_auth_failure();
-        let mut err = auth_error(&failure);
-        if protocol == api::Protocol::AwsQuery {
-            err.code = err.query_code.take().unwrap_or_default();
-        } else if !matches!(
-            protocol,
-            api::Protocol::AwsJson10 | api::Protocol::RpcV2Cbor
-        ) {
-            err.query_code = None;
-        }
-        return Outcome::Respond(service.render_error(protocol, &err, &ctx));
-    }
-    let route = match service.route(req) {
-        Ok(r) => r,
-        Err((p, err)) => return Outcome::Respond(service.render_error(p, &err, &ctx)),
-    };
-    shared.knobs.delay().await;
-    match shared.knobs.admit(
-        service.signing_name(),
-        &route.operation,
-        &req.region,
-        service.rate_quota(&route.operation),
-    ) {
-        Verdict::Proceed => {}
-        Verdict::Throttle | Verdict::FaultThrottle => {
-            let err = service.throttling_error(&route.operation);
-            return Outcome::Respond(service.render_error(route.protocol, &err, &ctx));
-        }
-        Verdict::FaultInternal => {
-            let code = match route.protocol {
-                api::Protocol::RestJson1 => "InternalServerException",
-                _ => "InternalFailure",
-            };
-            let err = ApiError::new(
-                500,
-                code,
-                "Injected fault: internal error (ivstack local --fault-rate)",
-            );
-            return Outcome::Respond(service.render_error(route.protocol, &err, &ctx));
-        }
-        Verdict::FaultDrop => return Outcome::Drop,
-    }
-    let mut state = shared.store.lock();
-    let resp = match service.handle(&route, req, &mut state, &ctx) {
-        Ok(resp) => resp,
-        Err(err) => service.render_error(route.protocol, &err, &ctx),
-    };
-    if service.is_mutating(&route.operation)
-        && let Err(e) = shared.store.save(&state)
-    {
-        tracing::error!("{e}");
-    }
-    Outcome::Respond(resp)
+    marked.or_else(|| registry.iter().next())
 }
