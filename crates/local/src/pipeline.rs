@@ -1,7 +1,8 @@
 //! The one request pipeline, the same for every service and protocol:
 //!
 //! 1. **route** — the service by the SigV4 credential scope (`services::Registry`), its
-//!    protocol by the request's marks, the operation row by the protocol's router;
+//!    protocol by the request's marks, and (once authenticated, so that an unsigned caller
+//!    learns nothing) the operation row by the protocol's router;
 //! 2. **admit** — SigV4 authentication, added latency, the row's rate quota, faults;
 //! 3. **decode** — the protocol's body/params into one [`Document`];
 //! 4. **validate** — against the row's input shape (`shape::validate`);

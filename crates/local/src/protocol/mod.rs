@@ -20,6 +20,8 @@ pub mod rest_json;
 pub mod rpc_v2_cbor;
 pub mod xml;
 
+use std::collections::BTreeMap;
+
 use crate::api::{ApiError, Request, Response};
 use crate::document::Document;
 use crate::service::{Operation, ServiceDef};
@@ -78,12 +80,14 @@ pub fn detect(service: &'static ServiceDef, req: &Request) -> &'static Protocol 
         .unwrap_or(&FALLBACK)
 }
 
-/// A request matched to its operation row.
+/// A request matched to its operation row, with what routing already read of it.
 #[derive(Debug)]
 pub struct Routed {
     pub op: &'static Operation,
     /// restJson1 URI labels, percent-decoded.
     pub labels: Vec<(&'static str, String)>,
+    /// awsQuery parameters (URL query string and form body).
+    pub params: BTreeMap<String, String>,
 }
 
 /// The row `req` names in `protocol`, or the protocol's "unknown operation" error.
@@ -97,6 +101,7 @@ pub fn route(
             Some(op) => Ok(Routed {
                 op,
                 labels: Vec::new(),
+                params: BTreeMap::new(),
             }),
             None if service.not_emulated.contains(&n) => Err(not_emulated(n)),
             None => Err(unknown),
@@ -116,7 +121,8 @@ pub fn route(
         Protocol::AwsQuery { version, .. } => {
             let params = aws_query::params(req);
             let action = params.get("Action").map(String::as_str);
-            by_name(action, aws_query::invalid_action(action, version))
+            let routed = by_name(action, aws_query::invalid_action(action, version))?;
+            Ok(Routed { params, ..routed })
         }
         Protocol::RpcV2Cbor { service: shape } => {
             let name = rpc_v2_cbor::operation_from_path(&req.path, shape);
@@ -146,7 +152,7 @@ pub fn decode(
         }
         Protocol::AwsJson { .. } => aws_json::decode(&req.body).map(|d| (d, Source::Typed)),
         Protocol::AwsQuery { .. } => Ok((
-            aws_query::decode(&aws_query::params(req), routed.op.input),
+            aws_query::decode(&routed.params, routed.op.input),
             Source::Text,
         )),
         Protocol::RpcV2Cbor { .. } => rpc_v2_cbor::decode(&req.body)
@@ -216,7 +222,6 @@ pub fn serialization_error(message: impl Into<String>) -> ApiError {
 #[cfg(test)]
 pub mod testing {
     use super::*;
-    use std::collections::BTreeMap;
 
     pub fn request_for(service: &ServiceDef, protocol: &Protocol, op: &Operation) -> Request {
         let mut headers = BTreeMap::new();

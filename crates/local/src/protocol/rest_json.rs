@@ -22,7 +22,11 @@ pub fn route(service: &'static ServiceDef, req: &Request) -> Result<Routed, ApiE
         let Some(http) = op.http else { continue };
         if let Some(labels) = match_uri(http.uri, &req.path) {
             if http.method == req.method.as_str() {
-                return Ok(Routed { op, labels });
+                return Ok(Routed {
+                    op,
+                    labels,
+                    params: Default::default(),
+                });
             }
             path_matched = true;
         }
