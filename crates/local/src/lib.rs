@@ -11,7 +11,8 @@
 //! - `document` — the protocol-neutral value; `shape` — input shapes and the validator;
 //! - `paging`, `tags`, `time` — pieces every service shares;
 //! - `service` — what a service is: a table of operation rows; `services/` — the five
-//!   services, each `mod.rs` (the table), `shapes.rs`, `handlers.rs`, `state.rs`;
+//!   services, each `mod.rs` (the table), `shapes.rs`, `handlers.rs`, `state.rs` (STS, with
+//!   one operation, is one file);
 //! - `state` — the persisted world; `store` — locking and atomic persistence.
 //!
 //! The `ivstack local serve` command lives in the CLI crate.

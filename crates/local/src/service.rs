@@ -172,7 +172,7 @@ pub mod table_checks {
                 }
             }
             for protocol in service.protocols {
-                let req = crate::protocol::testing::request_for(service, protocol, op);
+                let req = crate::protocol::testing::request_for(protocol, op);
                 let detected = crate::protocol::detect(service, &req);
                 assert_eq!(
                     detected, protocol,

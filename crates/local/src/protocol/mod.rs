@@ -223,7 +223,7 @@ pub fn serialization_error(message: impl Into<String>) -> ApiError {
 pub mod testing {
     use super::*;
 
-    pub fn request_for(service: &ServiceDef, protocol: &Protocol, op: &Operation) -> Request {
+    pub fn request_for(protocol: &Protocol, op: &Operation) -> Request {
         let mut headers = BTreeMap::new();
         let (method, path, body) = match protocol {
             Protocol::RestJson1 => {
@@ -274,7 +274,6 @@ pub mod testing {
                 )
             }
         };
-        let _ = service;
         Request {
             method: method.parse().expect("method"),
             path,
