@@ -85,7 +85,7 @@ pub(crate) async fn handle(
     };
 
     // 2. Admit: authenticate before anything else is revealed.
-    if let Err(failure) = authenticate(shared, req, &signed) {
+    if let Err(failure) = authenticate(shared, service, req, &signed) {
         shared.knobs.count_auth_failure();
         return fail(&auth_error(&failure));
     }
@@ -168,7 +168,12 @@ pub(crate) fn validate(
 }
 
 /// Check the request's SigV4 signature against the configured keys.
-fn authenticate(shared: &Shared, req: &Request, signed: &Signed<'_>) -> Result<(), AuthFailure> {
+fn authenticate(
+    shared: &Shared,
+    service: &ServiceDef,
+    req: &Request,
+    signed: &Signed<'_>,
+) -> Result<(), AuthFailure> {
     let a = signed.auth.as_ref().map_err(Clone::clone)?;
     if a.access_key != shared.config.access_key {
         return Err(AuthFailure::UnknownAccessKey(a.access_key.clone()));
@@ -182,7 +187,7 @@ fn authenticate(shared: &Shared, req: &Request, signed: &Signed<'_>) -> Result<(
         secret_key: &shared.config.secret_key,
         check_skew: shared.config.check_clock_skew,
         now: signed.now,
-        unsigned_payload_allowed: false,
+        unsigned_payload_allowed: service.unsigned_payload_allowed,
     })
 }
 

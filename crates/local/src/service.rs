@@ -79,6 +79,9 @@ pub struct ServiceDef {
     /// awsQuery-compatible (CloudWatch): JSON and CBOR errors also carry the awsQuery
     /// code in `x-amzn-query-error: Code;Sender`.
     pub query_compatible: bool,
+    /// SigV4 requests may sign `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead of the
+    /// body's hash (S3 allows it; no other service does).
+    pub unsigned_payload_allowed: bool,
     /// Answer to input that breaks the model's constraints.
     pub validation: ErrorCode,
     /// Answer when a rate quota is exceeded; a code the SDKs classify as throttling.

@@ -41,8 +41,6 @@ impl Default for LocalState {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     /// A version-1 state file as the endpoint wrote it before its services moved onto
     /// tables (field names and shapes from that code): it must load, and write back the same.
     const VERSION_1: &str = r#"{

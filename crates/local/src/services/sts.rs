@@ -21,6 +21,7 @@ pub static SERVICE: ServiceDef = ServiceDef {
         timestamp_millis: false,
     }],
     query_compatible: false,
+    unsigned_payload_allowed: false,
     validation: ErrorCode {
         status: 400,
         code: "ValidationError",

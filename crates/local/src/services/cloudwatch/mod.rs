@@ -43,6 +43,7 @@ pub static SERVICE: ServiceDef = ServiceDef {
         },
     ],
     query_compatible: true,
+    unsigned_payload_allowed: false,
     validation: ErrorCode {
         status: 400,
         code: "ValidationError",
