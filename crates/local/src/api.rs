@@ -1,19 +1,13 @@
-//! The contract between the HTTP front of the local endpoint and its service emulators.
-//!
-//! The server (`server.rs`) reads a request, verifies its SigV4 signature, and hands it to
-//! the service named by the credential scope. A service first *routes* the request (which
-//! operation, which wire protocol) so that rate quotas and fault injection can be applied
-//! per operation, then *handles* it against the shared state. Errors are plain data
-//! ([`ApiError`]) that the routed protocol renders in its own shape.
+//! The plain data a request becomes, a response is made of, and an error is: the server
+//! builds [`Request`]s, the protocols turn documents into [`Response`]s, and handlers fail
+//! with [`ApiError`]s that the request's protocol renders in its own shape.
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
-use super::state::LocalState;
-
 /// An HTTP request as a service sees it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Request {
     pub method: http::Method,
     /// Raw path as sent, still percent-encoded.
@@ -25,6 +19,38 @@ pub struct Request {
     pub body: Bytes,
     /// Region from the SigV4 credential scope.
     pub region: String,
+}
+
+// Credentials and tokens travel in headers and bodies: never print them.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if is_secret_header(k) { "<redacted>" } else { v };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Headers that carry credentials or tokens.
+pub fn is_secret_header(name: &str) -> bool {
+    matches!(
+        name,
+        "authorization"
+            | "x-amz-security-token"
+            | "cookie"
+            | "x-amz-server-side-encryption-customer-key"
+    )
 }
 
 impl Request {
@@ -63,6 +89,25 @@ impl Response {
     }
 }
 
+/// A service-wide error code (validation, throttling, internal): status, the code JSON and
+/// CBOR errors carry (`__type`, `x-amzn-errortype`), and for awsQuery-compatible services
+/// the awsQuery code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub status: u16,
+    pub code: &'static str,
+    pub query_code: Option<&'static str>,
+}
+
+impl ErrorCode {
+    /// This error with `message`.
+    pub fn error(&self, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(self.status, self.code, message);
+        e.query_code = self.query_code.map(str::to_string);
+        e
+    }
+}
+
 /// A service error, rendered by the protocol the request came in on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -92,69 +137,4 @@ impl ApiError {
         self.query_code = Some(code.to_string());
         self
     }
-}
-
-/// The wire protocol a request arrived in; decides how responses and errors are shaped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    RestJson1,
-    AwsQuery,
-    AwsJson10,
-    AwsJson11,
-    RpcV2Cbor,
-}
-
-/// What a service needs to know about a request before handling it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    /// Operation name as in the service model, e.g. `CreateStage`.
-    pub operation: String,
-    pub protocol: Protocol,
-}
-
-/// Endpoint-wide facts every service may need.
-#[derive(Debug, Clone)]
-pub struct Context {
-    pub account_id: String,
-    /// Unique per request, echoed as the request id.
-    pub request_id: String,
-    /// Seconds since the Unix epoch at which the request is handled.
-    pub now: i64,
-    /// Resource quotas are enforced (`--quotas aws`).
-    pub enforce_resource_quotas: bool,
-}
-
-/// One emulated AWS service.
-pub trait Service: Send + Sync {
-    /// The SigV4 signing name that selects this service (`ivs`, `iam`, `sts`, `monitoring`,
-    /// `budgets`).
-    fn signing_name(&self) -> &'static str;
-
-    /// Identify the operation and protocol. An unknown operation is an error in the
-    /// service's own shape (the protocol in the error's route decides the rendering).
-    fn route(&self, req: &Request) -> Result<Route, (Protocol, ApiError)>;
-
-    /// Perform the operation against the state. Returns the success response, or an error
-    /// that the server renders with [`Service::render_error`].
-    fn handle(
-        &self,
-        route: &Route,
-        req: &Request,
-        state: &mut LocalState,
-        ctx: &Context,
-    ) -> Result<Response, ApiError>;
-
-    /// Render an error in the protocol the request used.
-    fn render_error(&self, protocol: Protocol, err: &ApiError, ctx: &Context) -> Response;
-
-    /// The error this service answers with when a request-rate quota is exceeded. It must
-    /// carry a code the AWS SDKs classify as throttling.
-    fn throttling_error(&self, operation: &str) -> ApiError;
-
-    /// Whether the operation changes state (the server persists state after it).
-    fn is_mutating(&self, operation: &str) -> bool;
-
-    /// The documented (or a conservative) request-rate quota for the operation, in
-    /// requests per second, used with `--quotas aws`.
-    fn rate_quota(&self, operation: &str) -> f64;
 }

@@ -1,10 +1,21 @@
 //! The local AWS endpoint: IVS Real-Time, IAM, STS, CloudWatch and Budgets on one loopback
 //! port, faithful enough that any AWS SDK works against it unchanged.
 //!
-//! Layout: `server` (HTTP, routing by credential scope), `sigv4` (signature verification),
-//! `knobs` (rate quotas, latency, faults, counters), `store` (state + persistence), `wire`
-//! (one module per wire protocol), `services` (one module per AWS service), `state` (the
-//! persisted world), (the `ivstack local serve` command lives in the CLI crate).
+//! Layout, following a request:
+//! - `server` — HTTP: accept, read, answer, shut down;
+//! - `pipeline` — the one pipeline: route → admit → decode → validate → handle → encode;
+//! - `sigv4` — signature verification; `knobs` — the clock, rate quotas, latency, faults,
+//!   counters;
+//! - `protocol/` — one module per wire protocol (restJson1, awsJson, awsQuery, RPC v2
+//!   CBOR): routing, decoding, encoding, errors;
+//! - `document` — the protocol-neutral value; `shape` — input shapes and the validator;
+//! - `paging`, `tags`, `time` — pieces every service shares;
+//! - `service` — what a service is: a table of operation rows; `services/` — the five
+//!   services, each `mod.rs` (the table), `shapes.rs`, `handlers.rs`, `state.rs` (STS, with
+//!   one operation, is one file);
+//! - `state` — the persisted world; `store` — locking and atomic persistence.
+//!
+//! The `ivstack local serve` command lives in the CLI crate.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -15,13 +26,22 @@
 //! ```
 
 pub mod api;
+pub mod document;
 pub mod knobs;
+pub mod paging;
+mod pipeline;
+pub mod protocol;
 pub mod server;
+pub mod service;
 pub mod services;
+pub mod shape;
 pub mod sigv4;
 pub mod state;
 pub mod store;
-pub mod wire;
+pub mod tags;
+#[cfg(test)]
+mod testing;
+pub mod time;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,11 +51,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::sync::watch;
 
-pub use knobs::Stats;
+pub use knobs::{Clock, Stats};
 use state::LocalState;
 
 /// Settings of one local endpoint.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LocalConfig {
     /// Address to bind; loopback by default.
     pub host: String,
@@ -82,18 +102,45 @@ impl Default for LocalConfig {
     }
 }
 
+// The secret key must not reach logs through `{:?}`.
+impl std::fmt::Debug for LocalConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("account_id", &self.account_id)
+            .field("region", &self.region)
+            .field("state_file", &self.state_file)
+            .field("quotas_aws", &self.quotas_aws)
+            .field("time_scale", &self.time_scale)
+            .field("latency", &self.latency)
+            .field("fault_rate", &self.fault_rate)
+            .field("seed", &self.seed)
+            .field("check_clock_skew", &self.check_clock_skew)
+            .finish()
+    }
+}
+
 /// A running endpoint. Dropping it stops accepting connections; call
 /// [`LocalEndpoint::shutdown`] to also wait for in-flight requests and flush state.
 pub struct LocalEndpoint {
     addr: SocketAddr,
     url: String,
-    shared: Arc<server::Shared>,
+    shared: Arc<pipeline::Shared>,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Start an endpoint on the current tokio runtime.
 pub async fn start(config: LocalConfig) -> anyhow::Result<LocalEndpoint> {
+    start_with_clock(config, Clock::system()).await
+}
+
+/// Start an endpoint whose time (rate quotas, added latency, timestamps, the SigV4 skew
+/// check) is `clock`: tests pass a [`Clock::manual`] to hold time still and move it.
+pub async fn start_with_clock(config: LocalConfig, clock: Clock) -> anyhow::Result<LocalEndpoint> {
     if !(0.0..=1.0).contains(&config.fault_rate) {
         anyhow::bail!(
             "fault rate must be between 0 and 1, got {}",
@@ -110,24 +157,28 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<LocalEndpoint> {
     let (listener, addr) = server::bind(&config)
         .await
         .with_context(|| format!("cannot listen on {}:{}", config.host, config.port))?;
-    let knobs = knobs::Knobs::new(knobs::KnobConfig {
-        quotas_aws: config.quotas_aws,
-        time_scale: config.time_scale,
-        latency: config.latency,
-        fault_rate: config.fault_rate,
-        seed: config.seed,
-    });
+    let knobs = knobs::Knobs::new(
+        knobs::KnobConfig {
+            quotas_aws: config.quotas_aws,
+            time_scale: config.time_scale,
+            latency: config.latency,
+            fault_rate: config.fault_rate,
+            seed: config.seed,
+        },
+        clock.clone(),
+    );
     let url_host = match addr.ip() {
         ip if ip.is_unspecified() => "127.0.0.1".to_string(),
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
         ip => ip.to_string(),
     };
     let url = format!("http://{url_host}:{}", addr.port());
-    let shared = Arc::new(server::Shared {
+    let shared = Arc::new(pipeline::Shared {
         config,
         registry: services::Registry::standard(),
         store,
         knobs,
+        clock,
     });
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(server::serve(listener, shared.clone(), stop_rx));
@@ -152,6 +203,11 @@ impl LocalEndpoint {
 
     pub fn config(&self) -> &LocalConfig {
         &self.shared.config
+    }
+
+    /// The endpoint's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
     }
 
     /// Counters so far.

@@ -5,6 +5,12 @@
 //! query, exactly the headers the client says it signed, the `X-Amz-Date` time and the body,
 //! and compared in constant time. Non-S3 services double-encode the canonical URI, which is
 //! what `PercentEncodingMode::Double` applied to the raw (already encoded) path reproduces.
+//!
+//! The payload hash in the canonical request is always the SHA-256 of the body actually
+//! received. A client-sent `x-amz-content-sha256` must equal it: the header is a claim
+//! about the body, not a substitute for it (otherwise a signed request's body could be
+//! swapped by anyone who keeps the header). `UNSIGNED-PAYLOAD` is accepted only where AWS
+//! accepts it (S3, when the header itself is signed), i.e. only when the caller allows it.
 
 use std::time::{Duration, SystemTime};
 
@@ -14,6 +20,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use sha2::{Digest, Sha256};
 
 /// AWS rejects requests whose `X-Amz-Date` is more than 15 minutes away from its clock.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -122,6 +129,8 @@ pub struct Verification<'a> {
     /// Reject requests whose date is further than [`MAX_CLOCK_SKEW`] from `now`.
     pub check_skew: bool,
     pub now: SystemTime,
+    /// `x-amz-content-sha256: UNSIGNED-PAYLOAD` is acceptable (S3 only; nothing today).
+    pub unsigned_payload_allowed: bool,
 }
 
 /// Recompute the signature and compare.
@@ -166,13 +175,23 @@ pub fn verify(v: &Verification<'_>) -> Result<(), AuthFailure> {
         headers.push((name.as_str(), values.join(",")));
     }
 
-    let body = match v
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some(hash) => SignableBody::Precomputed(hash.to_string()),
-        None => SignableBody::Bytes(v.body),
+    let body_hash = hex::encode(Sha256::digest(v.body));
+    let body = match v.headers.get("x-amz-content-sha256").map(|h| h.to_str()) {
+        None => SignableBody::Precomputed(body_hash),
+        Some(Ok("UNSIGNED-PAYLOAD"))
+            if v.unsigned_payload_allowed
+                && v.auth
+                    .signed_headers
+                    .iter()
+                    .any(|h| h == "x-amz-content-sha256") =>
+        {
+            SignableBody::UnsignedPayload
+        }
+        Some(Ok(claimed)) if claimed.eq_ignore_ascii_case(&body_hash) => {
+            SignableBody::Precomputed(body_hash)
+        }
+        // A hash of another body, a streaming or unsigned payload where none is allowed.
+        Some(_) => return Err(AuthFailure::SignatureMismatch),
     };
 
     let identity: Identity = Credentials::new(
@@ -291,6 +310,7 @@ mod tests {
                 secret_key: secret,
                 check_skew: false,
                 now: SystemTime::now(),
+                unsigned_payload_allowed: false,
             })
         };
         assert_eq!(check("test", body, path), Ok(()));
@@ -304,6 +324,109 @@ mod tests {
         );
         assert_eq!(
             check("test", body, "/tags/other"),
+            Err(AuthFailure::SignatureMismatch)
+        );
+    }
+
+    /// Sign `signed_body` (adding `x-amz-content-sha256` when `hash_header`), then verify
+    /// with `sent_body` and the given header value.
+    fn verify_with_hash_header(
+        signed_body: &[u8],
+        sent_body: &[u8],
+        hash_header: Option<&str>,
+        sign_the_header: bool,
+        unsigned_allowed: bool,
+    ) -> Result<(), AuthFailure> {
+        let identity: Identity = Credentials::new("test", "test", None, None, "t").into();
+        let time = parse_amz_date("20240101T000000Z").unwrap();
+        let mut settings = SigningSettings::default();
+        if sign_the_header {
+            settings.payload_checksum_kind =
+                aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+        }
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("ivs")
+            .time(time)
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let signable_body = match hash_header {
+            Some("UNSIGNED-PAYLOAD") => SignableBody::UnsignedPayload,
+            _ => SignableBody::Bytes(signed_body),
+        };
+        let req = SignableRequest::new(
+            "POST",
+            "http://127.0.0.1:4566/CreateStage",
+            [("host", "127.0.0.1:4566")].into_iter(),
+            signable_body,
+        )
+        .unwrap();
+        let (instructions, _) = sign(req, &params).unwrap().into_parts();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("host", "127.0.0.1:4566".parse().unwrap());
+        for (k, v) in instructions.headers() {
+            headers.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        if let Some(h) = hash_header {
+            headers.insert("x-amz-content-sha256", h.parse().unwrap());
+        }
+        let auth = parse_authorization(headers["authorization"].to_str().unwrap()).unwrap();
+        verify(&Verification {
+            method: "POST",
+            path_and_query: "/CreateStage",
+            headers: &headers,
+            body: sent_body,
+            auth: &auth,
+            secret_key: "test",
+            check_skew: false,
+            now: SystemTime::now(),
+            unsigned_payload_allowed: unsigned_allowed,
+        })
+    }
+
+    #[test]
+    fn the_payload_hash_is_computed_from_the_received_body() {
+        let original = br#"{"name":"original"}"#;
+        let tampered = br#"{"name":"tampered"}"#;
+        let original_hash = hex::encode(Sha256::digest(original));
+        // Honest requests, with and without the header (signed or not).
+        assert_eq!(
+            verify_with_hash_header(original, original, None, false, false),
+            Ok(())
+        );
+        assert_eq!(
+            verify_with_hash_header(original, original, Some(&original_hash), false, false),
+            Ok(())
+        );
+        assert_eq!(
+            verify_with_hash_header(original, original, Some(&original_hash), true, false),
+            Ok(())
+        );
+        // A swapped body keeps the original's hash in the header: refused, signed or not.
+        for signed in [false, true] {
+            assert_eq!(
+                verify_with_hash_header(original, tampered, Some(&original_hash), signed, false),
+                Err(AuthFailure::SignatureMismatch),
+                "header signed: {signed}"
+            );
+        }
+        // UNSIGNED-PAYLOAD only where allowed, and only when the header is signed.
+        assert_eq!(
+            verify_with_hash_header(original, tampered, Some("UNSIGNED-PAYLOAD"), true, false),
+            Err(AuthFailure::SignatureMismatch)
+        );
+        assert_eq!(
+            verify_with_hash_header(original, tampered, Some("UNSIGNED-PAYLOAD"), true, true),
+            Ok(())
+        );
+        assert_eq!(
+            verify_with_hash_header(original, tampered, Some("UNSIGNED-PAYLOAD"), false, true),
             Err(AuthFailure::SignatureMismatch)
         );
     }

@@ -7,7 +7,10 @@
 //! - writes are atomic (temp file in the same directory, fsync, rename) so a crash leaves
 //!   either the old or the new state;
 //! - an exclusive advisory lock on `FILE.lock` is held for the life of the store, so a
-//!   second process using the same file refuses to start instead of losing writes.
+//!   second process using the same file refuses to start instead of losing writes;
+//! - a process killed during a write leaves its temp file `.FILE.tmp-<pid>` behind: once
+//!   the lock is ours, no other process can be writing this state file, so such files are
+//!   stale and are removed (only files of exactly that name pattern, in the same directory).
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -117,7 +120,7 @@ pub fn save_atomic(path: &Path, state: &LocalState) -> Result<(), StoreError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "state".to_string());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let tmp = dir.join(format!("{}{}", temp_prefix(&file_name), std::process::id()));
     {
         let mut f = File::create(&tmp).map_err(err)?;
         f.write_all(&json).map_err(err)?;
@@ -183,6 +186,7 @@ impl Store {
                 });
             }
         }
+        remove_stale_temp_files(path);
         let state = load(path)?.unwrap_or_default();
         Ok(Store {
             state: Mutex::new(state),
@@ -214,9 +218,102 @@ impl Store {
     }
 }
 
+/// Temp files of `FILE` are `.FILE.tmp-<pid>`.
+fn temp_prefix(file_name: &str) -> String {
+    format!(".{file_name}.tmp-")
+}
+
+/// Remove the temp files a killed writer of `path` left behind. Call only while holding
+/// the state file's lock: then no live process can be writing any of them.
+fn remove_stale_temp_files(path: &Path) {
+    let Some(file_name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = temp_prefix(&file_name);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let ours = !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit());
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::warn!(
+                    "removed {}, left by an interrupted write of {}",
+                    entry.path().display(),
+                    path.display()
+                ),
+                Err(e) => tracing::warn!("cannot remove {}: {e}", entry.path().display()),
+            }
+        }
+    }
+}
+
 /// The sidecar lock file of a state file: `FILE.lock`.
 pub fn lock_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_os_string();
     s.push(".lock");
     PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 8, defect 9: temp files of a killed writer go when the store opens, and only
+    /// those: other files, other state files' temp files and names that merely look alike
+    /// stay.
+    #[test]
+    fn stale_temp_files_are_removed_on_open_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        save_atomic(&path, &LocalState::default()).unwrap();
+        let stale = [".state.json.tmp-4242", ".state.json.tmp-1"];
+        let kept = [
+            ".state.json.tmp-",
+            ".state.json.tmp-12x",
+            ".other.json.tmp-4242",
+            "state.json.tmp-4242",
+            "notes.txt",
+        ];
+        for name in stale.iter().chain(&kept) {
+            std::fs::write(dir.path().join(name), "partial").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".state.json.tmp-77")).unwrap();
+
+        let store = Store::open(&path).unwrap();
+        for name in stale {
+            assert!(!dir.path().join(name).exists(), "{name} was left");
+        }
+        for name in kept {
+            assert!(dir.path().join(name).exists(), "{name} was removed");
+        }
+        assert!(dir.path().join(".state.json.tmp-77").is_dir());
+        // The state itself is intact and still written atomically.
+        store.save(&store.lock()).unwrap();
+        assert!(load(&path).unwrap().is_some());
+    }
+
+    /// A second opener that does not get the lock touches nothing: the temp file may be
+    /// the live write of the process holding it.
+    #[test]
+    fn temp_files_of_a_locked_state_file_are_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let first = Store::open(&path).unwrap();
+        let live = dir.path().join(".state.json.tmp-99999");
+        std::fs::write(&live, "being written").unwrap();
+        assert!(matches!(Store::open(&path), Err(StoreError::Locked { .. })));
+        assert!(live.exists());
+        drop(first);
+        let _second = Store::open(&path).unwrap();
+        assert!(!live.exists());
+    }
 }

@@ -1,12 +1,10 @@
-//! One emulator per AWS service, each implementing [`super::api::Service`], and the
-//! registry the server uses to pick one by the SigV4 credential scope's service name.
+//! The emulated services, each a table of operation rows (`crate::service::ServiceDef`),
+//! and the registry the server picks them from by the SigV4 credential scope's service.
 //!
-//! To add a service: implement `Service` in its module and add ONE line to
-//! [`all_services`] below.
+//! To add a service: a module with its table (`mod.rs`), shapes, handlers and state, and
+//! ONE line in [`Registry::standard`] (plus its state in `crate::state::LocalState`).
 
-use std::sync::Arc;
-
-use super::api::Service;
+use crate::service::ServiceDef;
 
 pub mod budgets;
 pub mod cloudwatch;
@@ -15,46 +13,43 @@ pub mod ivs;
 pub mod sts;
 pub mod tokens;
 
-/// Every emulated service. Each engineer adds exactly one line here for their service.
-pub fn all_services() -> Vec<Arc<dyn Service>> {
-    vec![
-        Arc::new(ivs::IvsService),
-        Arc::new(iam::IamService),
-        Arc::new(sts::StsService),
-        Arc::new(cloudwatch::CloudWatchService),
-        Arc::new(budgets::BudgetsService),
-    ]
-}
-
 /// The services of one endpoint, looked up by SigV4 signing name (`ivs`, `iam`, `sts`,
 /// `monitoring`, `budgets`).
 #[derive(Clone)]
 pub struct Registry {
-    services: Vec<Arc<dyn Service>>,
+    services: Vec<&'static ServiceDef>,
 }
 
 impl Registry {
-    /// The registry of every service in [`all_services`].
+    /// Every emulated service.
     pub fn standard() -> Registry {
-        Registry::new(all_services())
-    }
-
-    pub fn new(services: Vec<Arc<dyn Service>>) -> Registry {
-        Registry { services }
+        Registry {
+            services: vec![
+                &ivs::SERVICE,
+                &iam::SERVICE,
+                &sts::SERVICE,
+                &cloudwatch::SERVICE,
+                &budgets::SERVICE,
+            ],
+        }
     }
 
     /// The service whose signing name is `name`.
-    pub fn get(&self, name: &str) -> Option<&Arc<dyn Service>> {
-        self.services.iter().find(|s| s.signing_name() == name)
+    pub fn get(&self, name: &str) -> Option<&'static ServiceDef> {
+        self.services
+            .iter()
+            .copied()
+            .find(|s| s.signing_name == name)
+    }
+
+    /// Every service, in the order unsigned requests are matched against them.
+    pub fn iter(&self) -> impl Iterator<Item = &'static ServiceDef> + '_ {
+        self.services.iter().copied()
     }
 
     /// Signing names served, for error messages.
     pub fn names(&self) -> Vec<&'static str> {
-        self.services.iter().map(|s| s.signing_name()).collect()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Service>> {
-        self.services.iter()
+        self.iter().map(|s| s.signing_name).collect()
     }
 }
 
@@ -63,5 +58,18 @@ impl std::fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field("services", &self.names())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_names_are_unique() {
+        let names = Registry::standard().names();
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{n} twice");
+        }
     }
 }

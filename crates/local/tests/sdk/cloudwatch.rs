@@ -664,10 +664,14 @@ async fn alarms_are_regional() {
 
 #[tokio::test]
 async fn throttling_uses_codes_the_sdk_retries() {
-    let ep = common::start_local_with(LocalConfig {
-        quotas_aws: true,
-        ..LocalConfig::default()
-    })
+    let ep = common::start_local_with_clock(
+        LocalConfig {
+            quotas_aws: true,
+            ..LocalConfig::default()
+        },
+        // Held still: the count of throttled calls does not depend on the machine's speed.
+        ivstack_local::Clock::manual(),
+    )
     .await;
     let c = Client::new(&common::no_retries(&common::sdk_config(&ep)));
     // PutMetricAlarm is limited to 3 TPS: a quick burst of 30 must be throttled.

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use ivstack_local::{LocalConfig, LocalEndpoint};
+use aws_sdk_ivsrealtime::config::{AsyncSleep, Sleep};
+use ivstack_local::{Clock, LocalConfig, LocalEndpoint};
 
 pub const ACCESS_KEY: &str = "test";
 pub const SECRET_KEY: &str = "test";
@@ -26,6 +27,50 @@ pub async fn start_local_with(config: LocalConfig) -> LocalEndpoint {
     ivstack_local::start(config)
         .await
         .expect("start local endpoint")
+}
+
+/// Start an in-process endpoint whose time is `clock` (tests hold a manual clock still, so
+/// rate quotas and latency do not depend on how fast the machine is).
+pub async fn start_local_with_clock(config: LocalConfig, clock: Clock) -> LocalEndpoint {
+    ivstack_local::start_with_clock(config, clock)
+        .await
+        .expect("start local endpoint")
+}
+
+/// Wait until `done()` holds, checking every few milliseconds. The outcome of a test never
+/// depends on how long this takes; the bound only turns a hang into a failure.
+pub async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let give_up = Instant::now() + Duration::from_secs(300);
+    while !done() {
+        assert!(Instant::now() < give_up, "gave up waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// An SDK sleep (retry back-off, timeouts) that does not start until the test opens the
+/// gate: retries then happen exactly when the test says, after it has moved the endpoint's
+/// clock.
+#[derive(Debug, Clone)]
+pub struct GatedSleep {
+    open: tokio::sync::watch::Receiver<bool>,
+}
+
+impl GatedSleep {
+    /// The sleep and the sender that opens its gate (`send(true)`).
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, GatedSleep) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, GatedSleep { open: rx })
+    }
+}
+
+impl AsyncSleep for GatedSleep {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        let mut open = self.open.clone();
+        Sleep::new(async move {
+            let _ = open.wait_for(|o| *o).await;
+            tokio::time::sleep(duration).await;
+        })
+    }
 }
 
 /// An `SdkConfig` for `url` with static test/test credentials in `region`.
@@ -80,7 +125,8 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Start `python3 -m moto.server -p PORT` and wait (up to 30 s) until it answers.
+    /// Start `python3 -m moto.server -p PORT` and wait until it answers. The bound only turns
+    /// a hang into a failure: moto can take several seconds to import on a loaded machine.
     pub fn start() -> Moto {
         let port = free_port();
         let child = Command::new("python3")
@@ -90,14 +136,14 @@ impl Moto {
             .spawn()
             .expect("spawn moto server (python3 -m moto.server)");
         let moto = Moto { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(300);
         while Instant::now() < deadline {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return moto;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("moto_server did not start on port {port} within 30 s");
+        panic!("moto_server did not start on port {port} within 300 s");
     }
 
     pub fn url(&self) -> String {

@@ -103,6 +103,118 @@ async fn unsigned_and_badly_signed_requests_are_rejected() {
     ep.shutdown().await.unwrap();
 }
 
+/// A CreateStage signed for `signed_body`, sent with `sent_body`; `hash_header` adds
+/// `x-amz-content-sha256: <sha256 of the signed body>`, signed or not. (status, headers).
+async fn send_signed_create_stage(
+    ep: &ivstack_local::LocalEndpoint,
+    signed_body: &[u8],
+    sent_body: &[u8],
+    hash_header: Option<HashHeader>,
+) -> (u16, Vec<(String, String)>) {
+    use aws_sigv4::http_request::{
+        PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
+    };
+    use aws_smithy_runtime_api::client::identity::Identity;
+    use sha2::Digest;
+    let host = ep.addr().to_string();
+    let identity: Identity = aws_credential_types::Credentials::new(
+        common::ACCESS_KEY,
+        common::SECRET_KEY,
+        None,
+        None,
+        "test",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    if hash_header == Some(HashHeader::Signed) {
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(common::REGION)
+        .name("ivs")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        format!("http://{host}/CreateStage"),
+        [
+            ("host", host.as_str()),
+            ("content-type", "application/json"),
+        ]
+        .into_iter(),
+        SignableBody::Bytes(signed_body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut headers: Vec<(String, String)> = instructions
+        .headers()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    headers.push(("content-type".into(), "application/json".into()));
+    if hash_header == Some(HashHeader::Unsigned) {
+        let hash = hex::encode(sha2::Sha256::digest(signed_body));
+        headers.push(("x-amz-content-sha256".into(), hash));
+    }
+    let refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, headers, _) =
+        common::raw_http(ep.addr(), "POST", "/CreateStage", &refs, sent_body)
+            .await
+            .unwrap();
+    (status, headers)
+}
+
+/// How `x-amz-content-sha256` accompanies a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HashHeader {
+    /// Added after signing, not covered by the signature.
+    Unsigned,
+    /// Among the signed headers.
+    Signed,
+}
+
+/// Issue 8, defect 1: the body is what is verified. Someone who swaps the body of a signed
+/// request and keeps (or adds) the original's hash in `x-amz-content-sha256` is refused in
+/// IVS's error shape, and nothing is created.
+#[tokio::test]
+async fn a_swapped_body_is_refused_whatever_hash_header_it_carries() {
+    let ep = common::start_local().await;
+    let original = br#"{"name":"original"}"#;
+    let tampered = br#"{"name":"tampered"}"#;
+    // The honest request verifies (so the refusals below are about the body only).
+    for hash in [None, Some(HashHeader::Unsigned), Some(HashHeader::Signed)] {
+        let (status, _) = send_signed_create_stage(&ep, original, original, hash).await;
+        assert_eq!(status, 200, "honest request with hash header {hash:?}");
+    }
+    for hash in [None, Some(HashHeader::Unsigned), Some(HashHeader::Signed)] {
+        let (status, headers) = send_signed_create_stage(&ep, original, tampered, hash).await;
+        assert_eq!(status, 403, "swapped body with hash header {hash:?}");
+        assert_eq!(
+            header(&headers, "x-amzn-errortype"),
+            Some("InvalidSignatureException"),
+            "{hash:?}"
+        );
+    }
+    let names: Vec<String> = client(&ep)
+        .list_stages()
+        .send()
+        .await
+        .unwrap()
+        .stages()
+        .iter()
+        .map(|s| s.name().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(names, vec!["original"; 3], "no stage named tampered");
+    assert_eq!(ep.stats().auth_failures, 3);
+    ep.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn stale_signatures_are_rejected() {
     let ep = common::start_local().await;
@@ -351,11 +463,16 @@ async fn a_second_endpoint_on_the_same_state_file_is_refused() {
 
 #[tokio::test]
 async fn rate_quotas_throttle_and_the_sdk_retries_through() {
-    // At AWS's 5 TPS, a quick burst of 20 GetStage calls without retries must be throttled.
-    let ep = common::start_local_with(LocalConfig {
-        quotas_aws: true,
-        ..LocalConfig::default()
-    })
+    // At AWS's 5 TPS, a burst of 20 GetStage calls without retries must be throttled. The
+    // endpoint's clock stands still, so exactly the 5 of the one-second burst pass.
+    let clock = ivstack_local::Clock::manual();
+    let ep = common::start_local_with_clock(
+        LocalConfig {
+            quotas_aws: true,
+            ..LocalConfig::default()
+        },
+        clock.clone(),
+    )
     .await;
     let c = client(&ep);
     let arn = c
@@ -377,6 +494,10 @@ async fn rate_quotas_throttle_and_the_sdk_retries_through() {
         }
     }
     assert!(throttled >= 10, "only {throttled} of 20 throttled");
+    assert_eq!(
+        throttled, 15,
+        "time stands still: only the burst of 5 passes"
+    );
     assert_eq!(ep.stats().throttled["ivs:GetStage"], throttled);
     // Tag operations have their own (10 TPS) bucket.
     raw.list_tags_for_resource()
@@ -384,16 +505,34 @@ async fn rate_quotas_throttle_and_the_sdk_retries_through() {
         .send()
         .await
         .unwrap();
+    // A second later the bucket has refilled: 5 more pass.
+    clock.advance(Duration::from_secs(1));
+    for _ in 0..5 {
+        raw.get_stage().arn(&arn).send().await.unwrap();
+    }
+    assert_eq!(ep.stats().throttled["ivs:GetStage"], throttled);
     ep.shutdown().await.unwrap();
 
     // With the SDK's default retry policy, a concurrent burst over the quota still completes.
-    let ep = common::start_local_with(LocalConfig {
-        quotas_aws: true,
-        time_scale: 20.0, // 100 TPS
-        ..LocalConfig::default()
-    })
+    // The clock stands still until every first attempt is in: 100 pass and 40 are throttled
+    // (whatever the machine's speed); the SDK's retry back-off is held until the clock has
+    // moved a second, so all 40 retries pass.
+    let clock = ivstack_local::Clock::manual();
+    let ep = common::start_local_with_clock(
+        LocalConfig {
+            quotas_aws: true,
+            time_scale: 20.0, // 100 TPS
+            ..LocalConfig::default()
+        },
+        clock.clone(),
+    )
     .await;
-    let c = client(&ep);
+    let (open_gate, gated) = common::GatedSleep::new();
+    let c = Client::from_conf(
+        aws_sdk_ivsrealtime::config::Builder::from(&common::sdk_config(&ep))
+            .sleep_impl(gated)
+            .build(),
+    );
     let arn = c
         .create_stage()
         .send()
@@ -408,6 +547,13 @@ async fn rate_quotas_throttle_and_the_sdk_retries_through() {
         let (c, arn) = (c.clone(), arn.clone());
         set.spawn(async move { c.get_stage().arn(arn).send().await.map(|_| ()) });
     }
+    common::wait_until("all 140 first attempts have arrived", || {
+        ep.stats().requests.get("ivs:GetStage") == Some(&140)
+    })
+    .await;
+    assert_eq!(ep.stats().throttled["ivs:GetStage"], 40);
+    clock.advance(Duration::from_secs(1));
+    open_gate.send(true).unwrap();
     while let Some(r) = set.join_next().await {
         r.unwrap().unwrap();
     }
@@ -417,6 +563,7 @@ async fn rate_quotas_throttle_and_the_sdk_retries_through() {
         stats.requests["ivs:GetStage"],
         140 + stats.throttled["ivs:GetStage"]
     );
+    assert_eq!(stats.throttled["ivs:GetStage"], 40, "{stats:?}");
     ep.shutdown().await.unwrap();
 }
 
@@ -486,17 +633,34 @@ async fn oversized_bodies_get_413() {
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_requests_finish() {
-    let ep = common::start_local_with(LocalConfig {
-        latency: Duration::from_millis(300),
-        ..LocalConfig::default()
-    })
+    // The request waits out its added latency on the endpoint's clock, which stands still
+    // until the test has seen the endpoint stop listening.
+    let clock = ivstack_local::Clock::manual();
+    let ep = common::start_local_with_clock(
+        LocalConfig {
+            latency: Duration::from_millis(300),
+            ..LocalConfig::default()
+        },
+        clock.clone(),
+    )
     .await;
     let c = client(&ep);
     let url = ep.url().to_string();
+    let addr = ep.addr();
     let call = tokio::spawn(async move { c.list_stages().send().await });
-    // Give the request time to arrive, then shut down while it is being delayed.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    ep.shutdown().await.unwrap();
+    common::wait_until("the request is being delayed", || clock.sleepers() == 1).await;
+    // Shut down while it is being delayed; release it once nothing listens any more.
+    let release = async {
+        loop {
+            if tokio::net::TcpStream::connect(addr).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        clock.advance(Duration::from_millis(300));
+    };
+    let (shutdown, ()) = tokio::join!(ep.shutdown(), release);
+    shutdown.unwrap();
     call.await.unwrap().unwrap();
     // And nothing listens any more.
     let after = Client::new(&common::no_retries(&common::sdk_config_for(

@@ -732,11 +732,15 @@ async fn iam_validation_errors() {
 #[tokio::test]
 async fn iam_throttling_is_classified_by_the_sdk() {
     // A rate quota scaled down to 1% makes the second call within a second throttle.
-    let ep = common::start_local_with(LocalConfig {
-        quotas_aws: true,
-        time_scale: 0.01,
-        ..LocalConfig::default()
-    })
+    let ep = common::start_local_with_clock(
+        LocalConfig {
+            quotas_aws: true,
+            time_scale: 0.01,
+            ..LocalConfig::default()
+        },
+        // Held still: the count of throttled calls does not depend on the machine's speed.
+        ivstack_local::Clock::manual(),
+    )
     .await;
     let c = Client::new(&common::no_retries(&common::sdk_config(&ep)));
     let mut codes = Vec::new();
