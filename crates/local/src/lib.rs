@@ -80,6 +80,9 @@ pub struct LocalConfig {
     pub seed: Option<u64>,
     /// Reject requests signed more than 15 minutes away from now (AWS's rule).
     pub check_clock_skew: bool,
+    /// What the process using `state_file` is (e.g. its command line, without secrets):
+    /// written into the state file's lock, so that another process finds out who holds it.
+    pub owner: Option<String>,
 }
 
 impl Default for LocalConfig {
@@ -98,6 +101,7 @@ impl Default for LocalConfig {
             fault_rate: 0.0,
             seed: None,
             check_clock_skew: true,
+            owner: None,
         }
     }
 }
@@ -119,6 +123,7 @@ impl std::fmt::Debug for LocalConfig {
             .field("fault_rate", &self.fault_rate)
             .field("seed", &self.seed)
             .field("check_clock_skew", &self.check_clock_skew)
+            .field("owner", &self.owner)
             .finish()
     }
 }
@@ -151,7 +156,7 @@ pub async fn start_with_clock(config: LocalConfig, clock: Clock) -> anyhow::Resu
         anyhow::bail!("time scale must be positive, got {}", config.time_scale);
     }
     let store = match &config.state_file {
-        Some(path) => store::Store::open(path)?,
+        Some(path) => store::Store::open_as(path, config.owner.as_deref())?,
         None => store::Store::in_memory(LocalState::default()),
     };
     let (listener, addr) = server::bind(&config)
