@@ -65,7 +65,7 @@ enum Command {
     /// Remove a stack's lock that a run left behind (killed or crashed), after showing its
     /// holder and asking.
     ForceUnlock(crate::cli::lock::ForceUnlockArgs),
-    /// The local AWS endpoint (IVS Real-Time, IAM, STS, CloudWatch, Budgets).
+    /// The local AWS endpoint (IVS Real-Time, IAM, STS, CloudWatch, Budgets, S3).
     #[command(subcommand)]
     Local(LocalCommand),
 }

@@ -363,14 +363,14 @@ async fn start_local(
                 if wait.is_zero() {
                     String::new()
                 } else {
-                    format!(", still after {}s (--lock-timeout)", wait.as_secs())
+                    format!(", still after {}s", wait.as_secs())
                 }
             );
         }
         if !told {
             say!(
                 "Waiting for the lock held by {who}: it is using the local endpoint's state {} \
-                 (up to {}s, --lock-timeout; Ctrl-C to give up)",
+                 (waiting up to {}s; Ctrl-C to give up)",
                 state.display(),
                 wait.as_secs()
             );
