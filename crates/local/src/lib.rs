@@ -1,18 +1,18 @@
-//! The local AWS endpoint: IVS Real-Time, IAM, STS, CloudWatch and Budgets on one loopback
-//! port, faithful enough that any AWS SDK works against it unchanged.
+//! The local AWS endpoint: IVS Real-Time, IAM, STS, CloudWatch, Budgets and S3 on one
+//! loopback port, faithful enough that any AWS SDK works against it unchanged.
 //!
 //! Layout, following a request:
 //! - `server` — HTTP: accept, read, answer, shut down;
 //! - `pipeline` — the one pipeline: route → admit → decode → validate → handle → encode;
 //! - `sigv4` — signature verification; `knobs` — the clock, rate quotas, latency, faults,
 //!   counters;
-//! - `protocol/` — one module per wire protocol (restJson1, awsJson, awsQuery, RPC v2
-//!   CBOR): routing, decoding, encoding, errors;
+//! - `protocol/` — one module per wire protocol (restJson1, restXml, awsJson, awsQuery,
+//!   RPC v2 CBOR): routing, decoding, encoding, errors;
 //! - `document` — the protocol-neutral value; `shape` — input shapes and the validator;
 //! - `paging`, `tags`, `time` — pieces every service shares;
-//! - `service` — what a service is: a table of operation rows; `services/` — the five
+//! - `service` — what a service is: a table of operation rows; `services/` — the six
 //!   services, each `mod.rs` (the table), `shapes.rs`, `handlers.rs`, `state.rs` (STS, with
-//!   one operation, is one file);
+//!   one operation, is one file; S3's handlers are `buckets.rs` and `objects.rs`);
 //! - `state` — the persisted world; `store` — locking and atomic persistence.
 //!
 //! The `ivstack local serve` command lives in the CLI crate.
@@ -80,6 +80,9 @@ pub struct LocalConfig {
     pub seed: Option<u64>,
     /// Reject requests signed more than 15 minutes away from now (AWS's rule).
     pub check_clock_skew: bool,
+    /// What the process using `state_file` is (e.g. its command line, without secrets):
+    /// written into the state file's lock, so that another process finds out who holds it.
+    pub owner: Option<String>,
 }
 
 impl Default for LocalConfig {
@@ -98,6 +101,7 @@ impl Default for LocalConfig {
             fault_rate: 0.0,
             seed: None,
             check_clock_skew: true,
+            owner: None,
         }
     }
 }
@@ -119,6 +123,7 @@ impl std::fmt::Debug for LocalConfig {
             .field("fault_rate", &self.fault_rate)
             .field("seed", &self.seed)
             .field("check_clock_skew", &self.check_clock_skew)
+            .field("owner", &self.owner)
             .finish()
     }
 }
@@ -151,7 +156,7 @@ pub async fn start_with_clock(config: LocalConfig, clock: Clock) -> anyhow::Resu
         anyhow::bail!("time scale must be positive, got {}", config.time_scale);
     }
     let store = match &config.state_file {
-        Some(path) => store::Store::open(path)?,
+        Some(path) => store::Store::open_as(path, config.owner.as_deref())?,
         None => store::Store::in_memory(LocalState::default()),
     };
     let (listener, addr) = server::bind(&config)
