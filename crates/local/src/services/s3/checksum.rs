@@ -89,7 +89,7 @@ impl Algorithm {
 
 /// `"<MD5 hex>"`: the ETag of a single-part object.
 pub fn etag(body: &[u8]) -> String {
-    format!("\"{}\"", hex::encode(Md5::digest(body)))
+    format!("\"{}\"", hex::encode(<Md5 as md5::Digest>::digest(body)))
 }
 
 /// Check `body` against the checksums and `Content-MD5` the input carries. Returns the
@@ -107,7 +107,7 @@ pub fn verify(input: &Document, body: &[u8]) -> Result<Option<(Algorithm, String
                     "The Content-MD5 you specified was invalid.",
                 )
             })?;
-        if given != Md5::digest(body).as_slice() {
+        if given != <Md5 as md5::Digest>::digest(body).as_slice() {
             return Err(errors::bad_digest(
                 "The Content-MD5 you specified did not match what we received.",
             ));
