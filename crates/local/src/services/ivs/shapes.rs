@@ -2,7 +2,7 @@
 //! with URI labels and query members where restJson1 binds them.
 
 use crate::shape::{
-    Pattern, Shape, any_string, enumeration, int, list, map, member, pattern, required, string,
+    Pattern, Shape, Str, any_string, enumeration, int, list, map, member, pattern, required, string,
 };
 
 // Shapes shared by several operations come first, then each operation's input, in the
@@ -294,20 +294,21 @@ pub static ENCODER_CONFIGURATION_BY_ARN: Shape =
 
 // Public keys
 
+/// `PublicKeyMaterial`. Not `sensitive` in the model, but treated so here: a refused value
+/// is never echoed in the message, since what is pasted by mistake is often the private key.
+static PUBLIC_KEY_MATERIAL: Shape = Shape::Str(Str {
+    min: 0,
+    max: None,
+    pattern: Some(Pattern {
+        regex: r".*-----BEGIN PUBLIC KEY-----\r?\n([a-zA-Z0-9+/=\r\n]+)\r?\n-----END PUBLIC KEY-----(\r?\n)?.*",
+        test: is_public_key_pem,
+    }),
+    values: &[],
+    sensitive: true,
+});
+
 pub static IMPORT_PUBLIC_KEY: Shape = Shape::Struct(&[
-    required(
-        "publicKeyMaterial",
-        &const {
-            pattern(
-                0,
-                None,
-                Pattern {
-                    regex: r".*-----BEGIN PUBLIC KEY-----\r?\n([a-zA-Z0-9+/=\r\n]+)\r?\n-----END PUBLIC KEY-----(\r?\n)?.*",
-                    test: is_public_key_pem,
-                },
-            )
-        },
-    ),
+    required("publicKeyMaterial", &PUBLIC_KEY_MATERIAL),
     member("name", &NAME),
     member("tags", &TAGS),
 ]);
