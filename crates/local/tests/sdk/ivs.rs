@@ -879,7 +879,9 @@ async fn error_shape_on_the_wire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_drives_every_ivs_operation() {
     let ep = common::start_local().await;
-    let out = common::run_boto3("ivs.py", ep.url(), &[]).await;
+    let (key, _) = tokens::generate_key().unwrap();
+    let pem = tokens::public_key_pem(&key).unwrap();
+    let out = common::run_boto3("ivs.py", ep.url(), &[&pem]).await;
     common::assert_script_ok("ivs.py", &out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ALL OK"), "{stdout}");
