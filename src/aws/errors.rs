@@ -43,6 +43,23 @@ impl AwsError {
     pub fn code_is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
+
+    /// A failure that is not an AWS error response (e.g. a body that could not be read).
+    pub fn failed(operation: &str, detail: String, retryable: bool) -> AwsError {
+        AwsError {
+            operation: operation.to_string(),
+            code: None,
+            detail,
+            retryable,
+            hint: String::new(),
+        }
+    }
+
+    /// With `hint` (what to do) instead of the generic one.
+    pub fn with_hint(mut self, hint: &str) -> AwsError {
+        self.hint = format!("\n  hint: {hint}");
+        self
+    }
 }
 
 /// Describe an SDK error from `operation`.
