@@ -544,6 +544,22 @@ async fn run() -> anyhow::Result<()> {
         ..LocalConfig::default()
     })
     .await?;
+    // The stack's stages record to a storage configuration by fixed ARN; the endpoint (as
+    // AWS) refuses stages naming one that does not exist, so it is seeded (no API calls).
+    endpoint.with_state(|s| {
+        let record = ivstack_local::services::ivs::StorageConfigurationRecord {
+            arn: format!("arn:aws:ivs:{REGION}:{ACCOUNT}:storage-configuration/AbCdEf123456"),
+            name: "recordings".into(),
+            bucket_name: "recordings".into(),
+            tags: Default::default(),
+        };
+        s.ivs
+            .regions
+            .entry(REGION.into())
+            .or_default()
+            .storage_configurations
+            .insert("AbCdEf123456".into(), record);
+    })?;
     let rates = Rates {
         registry: Registry::standard(),
         scale,

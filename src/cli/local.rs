@@ -73,6 +73,8 @@ impl ServeArgs {
             seed: self.seed,
             check_clock_skew: true,
             owner: Some("ivstack local serve".to_string()),
+            // Resource quota overrides are for tests and benchmarks (library callers).
+            ..LocalConfig::default()
         }
     }
 }

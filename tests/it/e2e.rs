@@ -55,8 +55,10 @@ impl World {
     }
 
     async fn with(config: LocalConfig) -> World {
+        let endpoint = common::start_local_with(config).await;
+        seed_storage_configurations(&endpoint);
         World {
-            endpoint: common::start_local_with(config).await,
+            endpoint,
             dir: tempfile::tempdir().expect("tempdir"),
         }
     }
@@ -91,6 +93,30 @@ fn run_bin(url: &str, cwd: &Path, args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("run ivstack")
+}
+
+/// The storage configurations that `STACK` and `stacks/production.yaml` record to, by
+/// fixed ARN: a stage may only name one that exists in its Region (the endpoint refuses
+/// others, as AWS does), and these ARNs cannot be had from CreateStorageConfiguration.
+fn seed_storage_configurations(endpoint: &LocalEndpoint) {
+    endpoint
+        .with_state(|s| {
+            for (region, id) in [("us-east-1", "AbCdEf123456"), ("us-west-2", "AbCdEfGh1234")] {
+                let record = ivstack_local::services::ivs::StorageConfigurationRecord {
+                    arn: format!("arn:aws:ivs:{region}:123456789012:storage-configuration/{id}"),
+                    name: "recordings".into(),
+                    bucket_name: "recordings".into(),
+                    tags: Default::default(),
+                };
+                s.ivs
+                    .regions
+                    .entry(region.into())
+                    .or_default()
+                    .storage_configurations
+                    .insert(id.into(), record);
+            }
+        })
+        .expect("seed the storage configurations");
 }
 
 fn text(o: &Output) -> String {

@@ -8,4 +8,5 @@ mod common;
 mod core;
 mod iam_sts;
 mod ivs;
+mod ivs_family;
 mod s3;
