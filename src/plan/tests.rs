@@ -54,9 +54,9 @@ fn stage_arn(suffix: &str) -> String {
 
 fn recording() -> Recording {
     Recording {
-        storage_configuration_arn: format!(
+        storage_configuration_arn: Some(format!(
             "arn:aws:ivs:us-west-2:{ACCOUNT}:storage-configuration/AbCd"
-        ),
+        )),
         media_types: Some(vec![MediaType::AudioVideo]),
         ..Default::default()
     }
@@ -152,27 +152,39 @@ fn live(d: &Resource, pid: &str) -> Resource {
     r
 }
 
-/// Physical id of a resource in tests: stages get ARNs, the others names/ARNs of their own.
+/// An ARN of an IVS Real-Time resource type in tests.
+fn ivs_arn(resource_type: &str, suffix: &str) -> String {
+    format!("arn:aws:ivs:us-west-2:{ACCOUNT}:{resource_type}/{suffix}")
+}
+
+/// Physical id of a resource in tests: IVS resources get ARNs, the others names/ARNs of
+/// their own.
 fn pid_for(kind: Kind, id: &str) -> String {
     match kind {
         Kind::Stage => stage_arn(&format!("St{id}")),
+        Kind::StorageConfiguration => ivs_arn("storage-configuration", &format!("Sc{id}")),
+        Kind::EncoderConfiguration => ivs_arn("encoder-configuration", &format!("Ec{id}")),
+        Kind::PublicKey => ivs_arn("public-key", &format!("Pk{id}")),
+        Kind::IngestConfiguration => ivs_arn("ingest-configuration", &format!("Ic{id}")),
         Kind::Policy => format!("arn:aws:iam::{ACCOUNT}:policy/ivstack/live/live-{id}"),
         Kind::Alarm | Kind::Budget => format!("live-{id}"),
     }
 }
 
-/// The stages of `stack` as if they existed, with their test physical ids.
-fn stage_arns(stack: &StackFile) -> Known {
+/// Every resource of `stack` as if it existed, with its test physical id.
+fn known_all(stack: &StackFile) -> Known {
     let mut known = Known::new();
-    for id in stack.stages.keys() {
-        known.insert(Kind::Stage, id.clone(), pid_for(Kind::Stage, id));
+    for kind in Kind::ALL {
+        for id in stack.ids(*kind) {
+            known.insert(*kind, id, pid_for(*kind, id));
+        }
     }
     known
 }
 
 /// Everything in `stack` as it looks live after a clean apply.
 fn applied(stack: &StackFile) -> Vec<Resource> {
-    kinds::desired(stack, &stage_arns(stack))
+    kinds::desired(stack, &known_all(stack))
         .iter()
         .map(|d| live(d, &pid_for(d.kind, &d.id)))
         .collect()
@@ -1317,7 +1329,7 @@ mod convergence {
     /// of each resource (raced applies), drift, AWS's own tags, and another stack's stage.
     fn observed_from(prev: &StackFile, copies: &[Vec<Copy>]) -> Vec<Resource> {
         let mut out = Vec::new();
-        for (n, d) in kinds::desired(prev, &stage_arns(prev)).iter().enumerate() {
+        for (n, d) in kinds::desired(prev, &known_all(prev)).iter().enumerate() {
             let variants = &copies[n % copies.len()];
             for (k, c) in variants
                 .iter()
