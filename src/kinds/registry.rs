@@ -438,7 +438,9 @@ mod tests {
             (Kind::PublicKey, "public-key"),
             (Kind::IngestConfiguration, "ingest-configuration"),
         ] {
-            let arn = kind.policy_arn_example("us-west-2", "123456789012").unwrap();
+            let arn = kind
+                .policy_arn_example("us-west-2", "123456789012")
+                .unwrap();
             assert!(
                 arn.starts_with(&format!("arn:aws:ivs:us-west-2:123456789012:{ty}/")),
                 "{arn}"

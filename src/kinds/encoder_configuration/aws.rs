@@ -86,7 +86,10 @@ pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resourc
         tasks.spawn(async move {
             aws.limit("ivs", "GetEncoderConfiguration").await;
             let out = aws.ivs.get_encoder_configuration().arn(&arn).send().await;
-            (i, out.map_err(|e| aws_error("ivs:GetEncoderConfiguration", e)))
+            (
+                i,
+                out.map_err(|e| aws_error("ivs:GetEncoderConfiguration", e)),
+            )
         });
     }
     let mut vanished = BTreeSet::new();
@@ -95,9 +98,7 @@ pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resourc
         match out {
             Ok(out) => {
                 let video = out.encoder_configuration().and_then(|e| e.video());
-                found[i]
-                    .spec
-                    .insert("video".into(), video_from_aws(video));
+                found[i].spec.insert("video".into(), video_from_aws(video));
             }
             // Deleted between the list and the get: it is gone, not an error.
             Err(e) if e.is_not_found() => {
@@ -172,5 +173,9 @@ pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         .await
         .map(|_| ())
         .map_err(|e| aws_error("ivs:DeleteEncoderConfiguration", e));
-    deleted(outcome, "encoder configuration", "a composition is running with it")
+    deleted(
+        outcome,
+        "encoder configuration",
+        "a composition is running with it",
+    )
 }

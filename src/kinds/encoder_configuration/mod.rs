@@ -73,7 +73,9 @@ impl ResourceKind for EncoderConfiguration {
                 v.error(
                     "video",
                     &format!("{base}.{field}"),
-                    format!("the video {field} of encoder configuration `{id}` must be an even number"),
+                    format!(
+                        "the video {field} of encoder configuration `{id}` must be an even number"
+                    ),
                 )
                 .set_label(format!("found {n}"));
             }
@@ -167,13 +169,16 @@ mod tests {
 
     #[test]
     fn only_the_video_fields_the_file_sets_are_managed() {
-        let loaded = load_str("t.yaml", &stack("{ width: 1280, framerate: 29.97 }")).expect("valid");
-        let d = desired_of(&loaded.model, Kind::EncoderConfiguration, "hd", &Known::new())
-            .expect("declared");
-        assert_eq!(
-            d.spec["video"],
-            json!({"width": 1280, "framerate": 29.97})
-        );
+        let loaded =
+            load_str("t.yaml", &stack("{ width: 1280, framerate: 29.97 }")).expect("valid");
+        let d = desired_of(
+            &loaded.model,
+            Kind::EncoderConfiguration,
+            "hd",
+            &Known::new(),
+        )
+        .expect("declared");
+        assert_eq!(d.spec["video"], json!({"width": 1280, "framerate": 29.97}));
         assert_eq!(d.name(), "s-hd");
     }
 
@@ -182,7 +187,10 @@ mod tests {
         let text = load_str("t.yaml", &stack("{ width: 1921 }"))
             .expect_err("refused")
             .render(false);
-        assert!(text.contains("encoder_configurations.hd.video.width"), "{text}");
+        assert!(
+            text.contains("encoder_configurations.hd.video.width"),
+            "{text}"
+        );
         assert!(text.contains("1920"), "{text}");
         let text = load_str("t.yaml", &stack("{ width: 1279 }"))
             .expect_err("refused")
@@ -193,12 +201,21 @@ mod tests {
             .expect_err("refused")
             .render(false);
         assert!(text.contains("3686400 pixels"), "{text}");
-        for bad in ["{ framerate: 0.5 }", "{ framerate: 61 }", "{ bitrate: 8500001 }", "{ bitrate: 0 }", "{ height: 1 }"] {
+        for bad in [
+            "{ framerate: 0.5 }",
+            "{ framerate: 61 }",
+            "{ bitrate: 8500001 }",
+            "{ bitrate: 0 }",
+            "{ height: 1 }",
+        ] {
             assert!(load_str("t.yaml", &stack(bad)).is_err(), "{bad}");
         }
         // 1080x1920 (portrait) is exactly the limit.
-        load_str("t.yaml", &stack("{ width: 1080, height: 1920, framerate: 60, bitrate: 8500000 }"))
-            .expect("valid");
+        load_str(
+            "t.yaml",
+            &stack("{ width: 1080, height: 1920, framerate: 60, bitrate: 8500000 }"),
+        )
+        .expect("valid");
     }
 
     #[test]

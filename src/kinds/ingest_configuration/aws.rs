@@ -49,7 +49,10 @@ fn spec_of(s: &IngestConfigurationSummary) -> Map<String, Value> {
     let mut spec = Map::new();
     spec.insert("name".into(), json!(s.name().unwrap_or_default()));
     spec.insert("stage".into(), json!(s.stage_arn()));
-    spec.insert("ingest_protocol".into(), json!(s.ingest_protocol().as_str()));
+    spec.insert(
+        "ingest_protocol".into(),
+        json!(s.ingest_protocol().as_str()),
+    );
     spec.insert("user_id".into(), json!(s.user_id().unwrap_or_default()));
     spec.insert("redundant_ingest".into(), json!(s.redundant_ingest()));
     spec
@@ -82,7 +85,13 @@ async fn get(aws: &Aws, arn: &str) -> anyhow::Result<Option<Detail>> {
 
 async fn tags_of(aws: &Aws, arn: &str) -> anyhow::Result<Option<BTreeMap<String, String>>> {
     aws.limit("ivs", "ListTagsForResource").await;
-    match aws.ivs.list_tags_for_resource().resource_arn(arn).send().await {
+    match aws
+        .ivs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+    {
         Ok(out) => Ok(Some(
             out.tags()
                 .iter()
@@ -147,7 +156,8 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
     let mut out = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         // A candidate deleted between the list and its read is gone, not an error.
-        let Some((s, (tags, attributes))) = joined.context("an ingest configuration read failed")??
+        let Some((s, (tags, attributes))) =
+            joined.context("an ingest configuration read failed")??
         else {
             continue;
         };
@@ -236,8 +246,16 @@ async fn find(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Option<Str
 /// in-place changes), then the tags.
 pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<()> {
     let arn = live.physical_id.clone().unwrap_or_default();
-    let stage = d.spec.get("stage").and_then(Value::as_str).unwrap_or_default();
-    let live_stage = live.spec.get("stage").and_then(Value::as_str).unwrap_or_default();
+    let stage = d
+        .spec
+        .get("stage")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let live_stage = live
+        .spec
+        .get("stage")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let live_redundant = live.spec.get("redundant_ingest").and_then(Value::as_bool);
     let redundant = d
         .spec

@@ -192,39 +192,66 @@ mod tests {
     #[test]
     fn the_stage_is_a_reference_and_unset_fields_are_unmanaged() {
         let loaded = load("    ingest_protocol: RTMPS\n").expect("valid");
-        let d = desired_of(&loaded.model, Kind::IngestConfiguration, "studio", &Known::new())
-            .unwrap();
+        let d = desired_of(
+            &loaded.model,
+            Kind::IngestConfiguration,
+            "studio",
+            &Known::new(),
+        )
+        .unwrap();
         assert_eq!(
             Value::Object(d.spec.clone()),
             json!({"name": "s-studio", "stage": "${stages.main.arn}", "ingest_protocol": "RTMPS"})
         );
         let mut known = Known::new();
-        known.insert(Kind::Stage, "main", "arn:aws:ivs:us-east-1:123456789012:stage/AbCd");
+        known.insert(
+            Kind::Stage,
+            "main",
+            "arn:aws:ivs:us-east-1:123456789012:stage/AbCd",
+        );
         let d = desired_of(&loaded.model, Kind::IngestConfiguration, "studio", &known).unwrap();
-        assert_eq!(d.spec["stage"], json!("arn:aws:ivs:us-east-1:123456789012:stage/AbCd"));
+        assert_eq!(
+            d.spec["stage"],
+            json!("arn:aws:ivs:us-east-1:123456789012:stage/AbCd")
+        );
     }
 
     #[test]
     fn rtmp_without_insecure_ingest_and_big_attributes_are_refused() {
-        let text = load("    ingest_protocol: RTMP\n").expect_err("refused").render(false);
+        let text = load("    ingest_protocol: RTMP\n")
+            .expect_err("refused")
+            .render(false);
         assert!(text.contains("only with `insecure_ingest: true`"), "{text}");
         assert!(text.contains("t.yaml:8:22"), "{text}");
         load("    ingest_protocol: RTMP\n    insecure_ingest: true\n").expect("valid");
-        let big = format!("    ingest_protocol: RTMPS\n    attributes: {{ a: {} }}\n", "x".repeat(1024));
+        let big = format!(
+            "    ingest_protocol: RTMPS\n    attributes: {{ a: {} }}\n",
+            "x".repeat(1024)
+        );
         let text = load(&big).expect_err("refused").render(false);
         assert!(text.contains("1025 bytes"), "{text}");
-        let text = load("    ingest_protocol: RTMPX\n").expect_err("refused").render(false);
+        let text = load("    ingest_protocol: RTMPX\n")
+            .expect_err("refused")
+            .render(false);
         assert!(text.contains("RTMPS"), "{text}");
-        let long = format!("    ingest_protocol: RTMPS\n    user_id: {}\n", "u".repeat(129));
+        let long = format!(
+            "    ingest_protocol: RTMPS\n    user_id: {}\n",
+            "u".repeat(129)
+        );
         assert!(load(&long).is_err());
     }
 
     #[test]
     fn an_unknown_stage_gets_a_suggestion() {
-        let src = STACK.replace("stage: main", "stage: mian").replace("FIELDS", "    ingest_protocol: RTMPS\n");
+        let src = STACK
+            .replace("stage: main", "stage: mian")
+            .replace("FIELDS", "    ingest_protocol: RTMPS\n");
         let text = load_str("t.yaml", &src).expect_err("refused").render(false);
         assert!(text.contains("there is no stage `mian`"), "{text}");
         assert!(text.contains("did you mean `main`?"), "{text}");
-        assert!(text.contains("ingest_configurations.studio.stage"), "{text}");
+        assert!(
+            text.contains("ingest_configurations.studio.stage"),
+            "{text}"
+        );
     }
 }

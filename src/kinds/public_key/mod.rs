@@ -19,8 +19,7 @@ use serde_json::{Map, Value, json};
 pub use model::{KeyFile, PublicKey};
 
 use super::{
-    Attribute, FieldRef, Kind, Known, LiveRef, Names, ReplaceOrder, Resource, ResourceKind,
-    Service,
+    Attribute, FieldRef, Kind, Known, LiveRef, Names, ReplaceOrder, Resource, ResourceKind, Service,
 };
 use crate::aws::Aws;
 use crate::stack::check::field_path;
@@ -36,7 +35,12 @@ impl PublicKey {
     fn text(&self) -> Option<&str> {
         match (&self.public_key_pem, &self.file) {
             (Some(pem), _) => Some(pem),
-            (None, Some(KeyFile { contents: Ok(text), .. })) => Some(text),
+            (
+                None,
+                Some(KeyFile {
+                    contents: Ok(text), ..
+                }),
+            ) => Some(text),
             _ => None,
         }
     }
@@ -289,11 +293,21 @@ mod tests {
     #[test]
     fn exactly_one_of_inline_and_file() {
         let neither = "stack: s\nregion: us-east-1\npublic_keys:\n  signer: {}\n";
-        let text = load_str("t.yaml", neither).expect_err("refused").render(false);
-        assert!(text.contains("neither `public_key_pem` nor `public_key_file`"), "{text}");
+        let text = load_str("t.yaml", neither)
+            .expect_err("refused")
+            .render(false);
+        assert!(
+            text.contains("neither `public_key_pem` nor `public_key_file`"),
+            "{text}"
+        );
         let both = format!("{}    public_key_file: k.pem\n", inline(&public_pem()));
-        let text = load_str("t.yaml", &both).expect_err("refused").render(false);
-        assert!(text.contains("both `public_key_pem` and `public_key_file`"), "{text}");
+        let text = load_str("t.yaml", &both)
+            .expect_err("refused")
+            .render(false);
+        assert!(
+            text.contains("both `public_key_pem` and `public_key_file`"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -313,8 +327,14 @@ mod tests {
             .render(false);
         let resolved = dir.path().join("keys/nope.pem");
         assert!(text.contains(&resolved.display().to_string()), "{text}");
-        assert!(text.contains("public_keys.signer.public_key_file"), "{text}");
-        assert!(text.contains("relative to the directory of the stack file"), "{text}");
+        assert!(
+            text.contains("public_keys.signer.public_key_file"),
+            "{text}"
+        );
+        assert!(
+            text.contains("relative to the directory of the stack file"),
+            "{text}"
+        );
 
         // A private key in the file is named, never shown.
         std::fs::write(

@@ -30,11 +30,10 @@ impl KeyProblem {
         match self {
             KeyProblem::PrivateKey => "this is a private key, not a public key".into(),
             KeyProblem::OpenSsh => {
-                "this is an OpenSSH public key; IVS takes a PEM `-----BEGIN PUBLIC KEY-----` block".into()
+                "this is an OpenSSH public key; IVS takes a PEM `-----BEGIN PUBLIC KEY-----` block"
+                    .into()
             }
-            KeyProblem::NotPem => {
-                "this is not a PEM `-----BEGIN PUBLIC KEY-----` block".into()
-            }
+            KeyProblem::NotPem => "this is not a PEM `-----BEGIN PUBLIC KEY-----` block".into(),
             KeyProblem::Label(l) => {
                 format!("this is a PEM `{l}` block, not a `PUBLIC KEY` block")
             }
@@ -86,12 +85,12 @@ pub fn canonical(text: &str) -> Result<String, KeyProblem> {
     }
     // PEM decoders want LF or CRLF lines and nothing around the block.
     let normalised = trimmed.replace("\r\n", "\n");
-    let (label, der) =
-        pem::decode_vec(normalised.as_bytes()).map_err(|_| KeyProblem::NotPem)?;
+    let (label, der) = pem::decode_vec(normalised.as_bytes()).map_err(|_| KeyProblem::NotPem)?;
     if label != "PUBLIC KEY" {
         return Err(KeyProblem::Label(label.to_string()));
     }
-    let spki = SubjectPublicKeyInfoRef::try_from(der.as_slice()).map_err(|_| KeyProblem::Invalid)?;
+    let spki =
+        SubjectPublicKeyInfoRef::try_from(der.as_slice()).map_err(|_| KeyProblem::Invalid)?;
     let algorithm = spki.algorithm.oid;
     let curve = spki.algorithm.parameters_oid().ok();
     if algorithm != EC_PUBLIC_KEY || curve != Some(SECP384R1) {
@@ -115,7 +114,10 @@ mod tests {
 
     #[test]
     fn a_p384_public_key_is_canonical_whatever_its_spelling() {
-        let public = p384_pair().public_key().to_public_key_pem(LineEnding::LF).unwrap();
+        let public = p384_pair()
+            .public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
         assert_eq!(canonical(&public).unwrap(), public);
         // CRLF, indentation left by YAML, surrounding blank lines.
         let crlf = format!("\n\n{}\n", public.replace('\n', "\r\n"));
@@ -138,7 +140,12 @@ mod tests {
             canonical(p256_spki),
             Err(KeyProblem::Algorithm("P-256".into()))
         );
-        assert!(canonical(p256_spki).unwrap_err().describe().contains("only ECDSA P-384"));
+        assert!(
+            canonical(p256_spki)
+                .unwrap_err()
+                .describe()
+                .contains("only ECDSA P-384")
+        );
         let rsa = "-----BEGIN PUBLIC KEY-----\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDiBlwqbyer1+GdpVyF6NrnLALH\nUGVyUbfV+tqQsxPM9i9H07pvYUEWtK2gZFJYvbhRjl2Cl09kRsJ/DY/Dq2Xvcyhs\nEfMKBIysT0P6LbTWMR0ixme0i8IqwJKdbRSJUaqD/XcQ3GVwaOAUhfaKLbuUA0Mz\nmvsIYGAO3PGhmieW2wIDAQAB\n-----END PUBLIC KEY-----\n";
         assert_eq!(canonical(rsa), Err(KeyProblem::Algorithm("RSA".into())));
         assert_eq!(
@@ -151,9 +158,17 @@ mod tests {
             Err(KeyProblem::OpenSsh)
         );
         // Cut off in the middle.
-        let public = secret.public_key().to_public_key_pem(LineEnding::LF).unwrap();
+        let public = secret
+            .public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
         let lines: Vec<&str> = public.lines().collect();
-        let cut = format!("{}\n{}\n{}\n", lines[0], &lines[1][..20], lines[lines.len() - 1]);
+        let cut = format!(
+            "{}\n{}\n{}\n",
+            lines[0],
+            &lines[1][..20],
+            lines[lines.len() - 1]
+        );
         assert!(matches!(
             canonical(&cut),
             Err(KeyProblem::Invalid | KeyProblem::NotPem)

@@ -110,12 +110,7 @@ fn to_btree(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> 
 /// declares (about to be deleted, or kept when protected): their recording tells the
 /// planner which storage configuration they hold on to.
 pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
-    let detail = |id: &str| {
-        stack
-            .stages
-            .get(id)
-            .is_none_or(|s| s.recording.is_some())
-    };
+    let detail = |id: &str| stack.stages.get(id).is_none_or(|s| s.recording.is_some());
     list(aws, &stack.stack, &detail).await
 }
 

@@ -13,7 +13,15 @@ use crate::stack::model::StackFile;
 
 /// Every storage configuration of the region, one paginated ListStorageConfigurations:
 /// its summaries carry the name, the bucket and the tags, so nothing else is read.
-async fn list_all(aws: &Aws) -> anyhow::Result<Vec<(String, Map<String, serde_json::Value>, BTreeMap<String, String>)>> {
+async fn list_all(
+    aws: &Aws,
+) -> anyhow::Result<
+    Vec<(
+        String,
+        Map<String, serde_json::Value>,
+        BTreeMap<String, String>,
+    )>,
+> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -209,7 +217,12 @@ pub async fn users_outside(
 }
 
 /// A stage that records to a storage configuration, in words, from where it stands.
-fn describe_user(stack: &StackFile, arn: &str, name: &str, tags: &BTreeMap<String, String>) -> String {
+fn describe_user(
+    stack: &StackFile,
+    arn: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> String {
     match owned_id(tags, &stack.stack) {
         Some(id) if stack.stages.contains_key(&id) => format!(
             "stage `{id}` of this stack records to it, and the stack file does not manage \
@@ -220,12 +233,10 @@ fn describe_user(stack: &StackFile, arn: &str, name: &str, tags: &BTreeMap<Strin
         }
         Some(id) => format!("stage `{id}` of this stack records to it"),
         None => match tags.get(crate::kinds::TAG_STACK) {
-            Some(other) => format!(
-                "stage `{name}` ({arn}) of stack `{other}` records to it"
-            ),
-            None => format!(
-                "stage `{name}` ({arn}), which no ivstack stack manages, records to it"
-            ),
+            Some(other) => format!("stage `{name}` ({arn}) of stack `{other}` records to it"),
+            None => {
+                format!("stage `{name}` ({arn}), which no ivstack stack manages, records to it")
+            }
         },
     }
 }

@@ -18,9 +18,7 @@ use serde_json::{Map, Value, json};
 
 pub use model::StorageConfiguration;
 
-use super::{
-    Attribute, FieldRef, Kind, Known, LiveRef, Names, Resource, ResourceKind, Service,
-};
+use super::{Attribute, FieldRef, Kind, Known, LiveRef, Names, Resource, ResourceKind, Service};
 use crate::aws::Aws;
 use crate::stack::check::field_path;
 use crate::stack::model::StackFile;
@@ -177,8 +175,13 @@ mod tests {
     fn the_desired_form_has_the_bucket_and_the_default_name() {
         let src = "stack: s\nregion: us-east-1\nstorage_configurations:\n  rec:\n    s3_bucket: my-bucket\n";
         let loaded = load_str("t.yaml", src).expect("valid");
-        let d = desired_of(&loaded.model, Kind::StorageConfiguration, "rec", &Known::new())
-            .expect("declared");
+        let d = desired_of(
+            &loaded.model,
+            Kind::StorageConfiguration,
+            "rec",
+            &Known::new(),
+        )
+        .expect("declared");
         assert_eq!(
             Value::Object(d.spec),
             json!({"name": "s-rec", "s3_bucket": "my-bucket"})
