@@ -17,11 +17,14 @@ stack: e2e
 region: us-east-1
 account: "123456789012"
 tags: {team: media}
+storage_configurations:
+  recordings:
+    s3_bucket: e2e-recordings
 stages:
   main:
     tags: {tier: gold}
     recording:
-      storage_configuration_arn: arn:aws:ivs:us-east-1:123456789012:storage-configuration/AbCdEf123456
+      storage: recordings
       hls_segment_seconds: 6
   backup: {}
 policies:
