@@ -68,7 +68,7 @@ pub static SERVICE: ServiceDef = ServiceDef {
     signing_name: "ivs",
     protocols: &[Protocol::RestJson1],
     query_compatible: false,
-    unsigned_payload_allowed: false,
+    signing: crate::sigv4::Rules::STANDARD,
     validation: ErrorCode {
         status: 400,
         code: "ValidationException",
