@@ -1066,3 +1066,53 @@ policies:
         assert!(resources.contains(arn), "{arn} not in {resources:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn local_mode_creates_the_buckets_a_stack_names_once_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stack = dir.path().join("stack.yaml");
+    std::fs::write(
+        &stack,
+        "stack: fam\nregion: us-west-2\nstorage_configurations:\n  rec:\n    s3_bucket: fam-local-recordings\nstages:\n  main:\n    recording:\n      storage: rec\n",
+    )
+    .expect("write stack");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ivstack"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run ivstack")
+    };
+    let s = stack.to_str().expect("utf-8 path");
+    // A plan changes nothing, buckets included.
+    let plan = run(&["--local", "plan", s]);
+    assert_code(&plan, 0);
+    assert!(
+        !text(&plan).contains("created the S3 bucket"),
+        "{}",
+        text(&plan)
+    );
+    let first = run(&["--local", "apply", s, "--auto-approve"]);
+    assert_code(&first, 0);
+    assert!(
+        text(&first).contains(
+            "--local: created the S3 bucket `fam-local-recordings` (us-west-2) that the stack's \
+             storage configurations name, in the embedded endpoint only; on AWS, create it \
+             yourself: aws s3 mb s3://fam-local-recordings --region us-west-2"
+        ),
+        "{}",
+        text(&first)
+    );
+    let again = run(&["--local", "apply", s, "--auto-approve"]);
+    assert_code(&again, 0);
+    assert!(
+        !text(&again).contains("created the S3 bucket"),
+        "{}",
+        text(&again)
+    );
+    assert!(text(&again).contains("No changes"), "{}", text(&again));
+    assert_code(&run(&["--local", "destroy", s, "--auto-approve"]), 0);
+}
