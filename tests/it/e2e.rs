@@ -47,6 +47,15 @@ budgets:
     emails: [ops@example.com]
 "#;
 
+/// S3 buckets (and their regions) that the stacks of these tests record to: `STACK`,
+/// `stacks/production.yaml` and the family tests.
+const BUCKETS: &[(&str, &str)] = &[
+    ("e2e-recordings", "us-east-1"),
+    ("live-prod-recordings-123456789012", "us-west-2"),
+    ("fam-recordings", "us-east-1"),
+    ("fam-archive", "us-east-1"),
+];
+
 pub(crate) struct World {
     pub(crate) endpoint: LocalEndpoint,
     pub(crate) dir: tempfile::TempDir,
@@ -58,8 +67,13 @@ impl World {
     }
 
     pub(crate) async fn with(config: LocalConfig) -> World {
+        let endpoint = common::start_local_with(config).await;
+        // The buckets the test stacks' storage configurations name exist first, as on AWS.
+        for (bucket, region) in BUCKETS {
+            common::create_bucket(&endpoint, bucket, region).await;
+        }
         World {
-            endpoint: common::start_local_with(config).await,
+            endpoint,
             dir: tempfile::tempdir().expect("tempdir"),
         }
     }
