@@ -66,6 +66,14 @@ impl World {
         World::with(LocalConfig::default()).await
     }
 
+    /// An endpoint with `config` and nothing in it: no buckets either.
+    async fn bare(config: LocalConfig) -> World {
+        World {
+            endpoint: common::start_local_with(config).await,
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
     pub(crate) async fn with(config: LocalConfig) -> World {
         let endpoint = common::start_local_with(config).await;
         // The buckets the test stacks' storage configurations name exist first, as on AWS.
@@ -504,7 +512,7 @@ async fn a_failed_create_stage_is_reported_as_create_stage_even_when_the_check_f
     use ivstack::aws::{Aws, ConnectOptions};
     use ivstack::kinds::{Kind, Known, desired_of};
     // Every request fails (throttling, 500 or a dropped connection: all worth a retry).
-    let w = World::with(LocalConfig {
+    let w = World::bare(LocalConfig {
         fault_rate: 1.0,
         seed: Some(8),
         ..LocalConfig::default()

@@ -421,6 +421,20 @@ async fn storage_configurations_end_to_end() {
     );
     assert_eq!(one(&ivs, storage_arns(&ivs).await, "rec").await, rec);
 
+    // A bucket that does not exist: the apply fails at the storage configuration, says how
+    // to create the bucket, and what depends on it is not attempted.
+    let missing = STORAGE.replace("fam-recordings", "fam-missing");
+    let f = w.write("stack.yaml", &missing);
+    let out = w.run(&["apply", f.to_str().unwrap(), "--auto-approve"]);
+    assert_code(&out, 1);
+    let t = text(&out);
+    assert!(
+        t.contains("aws s3 mb s3://fam-missing --region us-east-1"),
+        "{t}"
+    );
+    assert!(t.contains("ivs:CreateStorageConfiguration failed"), "{t}");
+    assert!(t.contains("not attempted: stage.main"), "{t}");
+
     // A protected storage configuration survives destroy; an unprotected one does not.
     let both = STORAGE.replace("    tags: {tier: gold}\n", "    protect: true\n");
     let f = w.write("stack.yaml", &both);
