@@ -10,46 +10,22 @@ use std::collections::BTreeSet;
 
 use anyhow::Context as _;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
-use ivstack_local::LocalEndpoint;
 
 use super::output::say;
-use crate::aws::{aws_error, http_client};
+use crate::aws::{Aws, aws_error};
 use crate::stack::model::StackFile;
 
-/// Create, in the embedded endpoint, each bucket that `stack` names and that does not
-/// exist yet, saying so for each. Returns the buckets created.
-pub async fn ensure(endpoint: &LocalEndpoint, stack: &StackFile) -> anyhow::Result<Vec<String>> {
+/// Create each bucket that `stack` names and that does not exist yet, through `aws` (whose
+/// clients point at the embedded endpoint), saying so for each. Returns the buckets
+/// created.
+pub async fn ensure(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<String>> {
     let buckets: BTreeSet<&str> = stack
         .storage_configurations
         .values()
         .map(|s| s.s3_bucket.as_str())
         .collect();
-    if buckets.is_empty() {
-        return Ok(Vec::new());
-    }
-    let config = endpoint.config();
-    let sdk = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .http_client(http_client())
-        .region(aws_config::Region::new(stack.region.clone()))
-        .endpoint_url(endpoint.url())
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(
-                aws_credential_types::Credentials::new(
-                    &config.access_key,
-                    &config.secret_key,
-                    None,
-                    None,
-                    "ivstack-local",
-                ),
-            ),
-        )
-        .build();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    // Path-style and signed for the stack's region (`Aws::connect`).
+    let s3 = &aws.s3;
     let mut created = Vec::new();
     for bucket in buckets {
         match s3.head_bucket().bucket(bucket).send().await {

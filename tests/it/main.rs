@@ -2,11 +2,13 @@
 //! to end against the local endpoint (`e2e`, and per kind of the IVS Real-Time family
 //! `family`), plan renderings (`render`), stack-file
 //! validation (`validate`), raw IAM policy documents (`policy_document`), positions of
-//! findings (`positions`) and the binary's reliability and security (`reliability`).
+//! findings (`positions`), the binary's reliability and security (`reliability`), and the
+//! lock per stack (`lock`).
 
 mod common;
 mod e2e;
 mod family;
+mod lock;
 mod policy_document;
 mod positions;
 mod reliability;

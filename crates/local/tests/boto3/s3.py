@@ -57,6 +57,8 @@ def main():
     # The lock: the first If-None-Match: * write wins, the second gets 412.
     first = s3.put_object(Bucket="locks", Key="demo.lock", Body=b'{"id":"a"}', IfNoneMatch="*")
     etag = first["ETag"]
+    # botocore sends a CRC32 checksum by default; the endpoint verified it and echoes it.
+    assert "ChecksumCRC32" in first, first
     assert etag.startswith('"') and len(etag) == 34, etag
     err = expect_error(
         "PreconditionFailed",
