@@ -14,9 +14,10 @@
 //!   the kind's own rules (`stack::validate`);
 //! - policy statements' `<section>: [ids]` for every kind that IAM policies can name
 //!   (`policy::Statement`);
-//! - observation ([`observe_all`], the kinds concurrently), the desired side
-//!   ([`desired`], [`desired_of`], [`references_of`]) and apply's create / update /
-//!   delete (`Kind::create`, ...);
+//! - observation ([`observe_all`], the kinds concurrently, and [`users_outside_all`] for
+//!   plans that delete), the desired side ([`desired`], [`desired_of`],
+//!   [`references_of`]), files that resources name (`StackFile::read_files`) and apply's
+//!   create / update / delete (`Kind::create`, ...);
 //! - placeholders `${<section>.<id>.<attribute>}` and their rendering in plans.
 //!
 //! # Adding a kind
