@@ -46,10 +46,10 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?i)signature=(?P<secret>[0-9a-f]{16,})".to_string(),
         // JWTs (participant tokens): base64url header starting `{"` (eyJ), payload, signature.
         r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?".to_string(),
-        // Stream keys.
         // Stream keys: `sk_<region>_<secret>` (low-latency), and real-time ingest keys
         // `rt_<account>_<region>_<id>_<secret>` (the model's pattern); any `sk_`/`rt_` token
         // of 16 or more key characters is treated as one.
+        r"\brt_[0-9]+_[a-z0-9-]+_[A-Za-z0-9-]+_[A-Za-z0-9_+/=.-]+".to_string(),
         r"\b(?:sk|rt)_[A-Za-z0-9][A-Za-z0-9_-]{15,}".to_string(),
         // PEM private keys, whole or cut off.
         r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
@@ -236,6 +236,7 @@ mod tests {
             "rt_0123456789abcdefABCDEF",
             // The shape the IVS Real-Time model gives ingest stream keys.
             "rt_123456789012_us-east-1_AbCdEfGh1234_q8F3Xk2LmN7pR4sT9vW1yZ6bC0dE5gH2",
+            "rt_123456789012_us-east-1_AbCdEfGh1234_s3cr3tKeyMaterial",
         ] {
             clean(
                 &format!(r#"{{"streamKey": {{"value": "x"}}, "k": "{key}"}}"#),

@@ -15,7 +15,7 @@ use super::output::{self, say};
 use super::redact::redact;
 use super::session::{AwsArgs, GlobalArgs, Session};
 use crate::apply::{self, ApplyOptions, Progress, Status};
-use crate::plan::{self, Plan, render};
+use crate::plan::{Plan, render};
 use crate::stack::Diagnostics;
 use crate::stack::model::StackFile;
 
@@ -159,13 +159,21 @@ fn show_paths(paths: &[PathBuf]) -> String {
 }
 
 async fn make_plan(session: &Session, stack: &StackFile, destroy: bool) -> anyhow::Result<Plan> {
-    let observed = tokio::select! {
-        o = crate::observe::observe(&session.aws, stack) => o?,
+    tokio::select! {
+        p = crate::observe::plan(&session.aws, stack, destroy) => p,
         () = session.stop.stopped() => {
-            return Err(session.stop.interrupted("reading the live account", false).into());
+            Err(session.stop.interrupted("reading the live account", false).into())
         }
-    };
-    Ok(plan::compute::plan(stack, &observed, destroy))
+    }
+}
+
+/// With `--local`, the buckets the stack's storage configurations name are created in the
+/// embedded endpoint first (see `local_buckets`); against AWS, nothing happens here.
+async fn local_buckets(session: &Session, stack: &StackFile) -> anyhow::Result<()> {
+    if session.local_endpoint().is_some() {
+        super::local_buckets::ensure(&session.aws, stack).await?;
+    }
+    Ok(())
 }
 
 /// Render a plan for standard output.
@@ -375,6 +383,9 @@ async fn apply_stack(
     session: &Session,
     stack: &StackFile,
 ) -> anyhow::Result<i32> {
+    if !destroy {
+        local_buckets(session, stack).await?;
+    }
     let plan = make_plan(session, stack, destroy).await?;
     // Shown if anyone reads it; a closed stdout does not stop the apply.
     output::print_best_effort(&render::text(&plan, global.color()));
@@ -534,6 +545,9 @@ async fn apply_saved_locked(
     session: &Session,
     model: &StackFile,
 ) -> anyhow::Result<i32> {
+    if !saved.plan.destroy {
+        local_buckets(session, model).await?;
+    }
     let current = make_plan(session, model, saved.plan.destroy).await?;
     if current.observed != saved.plan.observed {
         let changed: Vec<String> = saved

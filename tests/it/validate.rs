@@ -1136,6 +1136,15 @@ fn snapshot_text_and_json() {
     insta::assert_snapshot!("bad_everything_json", json);
 }
 
+/// The IVS Real-Time family's sections: every kind of mistake, each at its place.
+#[test]
+fn snapshot_family_text() {
+    let src = std::fs::read_to_string(root().join("examples/bad-family.yaml")).unwrap();
+    let err = load_str("examples/bad-family.yaml", &src).unwrap_err();
+    assert_eq!(err.error_count(), 15, "{}", err.render(false));
+    insta::assert_snapshot!("bad_family_text", err.render(false));
+}
+
 #[test]
 fn snapshot_unknown_field_like_rustc() {
     let src = "stack: demo\nregion: us-east-1\nstages:\n  main:\n    nmae: x\n";
