@@ -53,6 +53,8 @@ enum Command {
     Validate(crate::cli::validate::ValidateArgs),
     /// Print the JSON Schema of stack files (for editors).
     Schema(crate::cli::schema::SchemaArgs),
+    /// Least-privilege and operational findings, as text, JSON or SARIF; no network.
+    Lint(crate::cli::lint::LintArgs),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
@@ -84,6 +86,7 @@ impl Command {
         match self {
             Command::Validate(_) => "validate",
             Command::Schema(_) => "schema",
+            Command::Lint(_) => "lint",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
@@ -169,7 +172,10 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         // Commands that talk to AWS, and the endpoint, stop gracefully on Ctrl-C; the
         // offline commands keep the default (Ctrl-C ends them at once).
-        if matches!(cli.command, Command::Validate(_) | Command::Schema(_)) {
+        if matches!(
+            cli.command,
+            Command::Validate(_) | Command::Schema(_) | Command::Lint(_)
+        ) {
             return dispatch(&cli, global.as_ref(), &stop).await;
         }
         if let Err(e) = stop.listen_for_ctrl_c() {
@@ -191,6 +197,7 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
     match &cli.command {
         Command::Validate(args) => crate::cli::validate::run(args, cli.common.no_color),
         Command::Schema(args) => crate::cli::schema::run(args),
+        Command::Lint(args) => crate::cli::lint::run(args, cli.common.no_color),
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,

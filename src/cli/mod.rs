@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod interrupt;
+pub mod lint;
 pub mod local;
 pub mod output;
 pub mod redact;
