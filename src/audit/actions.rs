@@ -130,7 +130,7 @@ impl ResourceType {
     /// Whether a policy's resource (an ARN, maybe with wildcards, or `*`) can name
     /// resources of this type.
     pub fn covers(&self, resource: &str) -> bool {
-        glob::overlap(resource, &self.arn)
+        glob::arn_overlap(resource, &self.arn)
     }
 }
 

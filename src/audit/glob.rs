@@ -108,6 +108,38 @@ fn overlap_from(a: &[Token], b: &[Token], i: usize, j: usize, seen: &mut [Vec<bo
     found
 }
 
+/// Whether some ARN matches both ARN patterns (`*`, an ARN with wildcards, or a
+/// reference template). IAM matches the partition, service, region and account segments
+/// each on its own (a wildcard does not reach across their colons); the resource part,
+/// which may itself hold colons, is the rest. `*` alone matches every ARN.
+pub fn arn_overlap(a: &str, b: &str) -> bool {
+    if a == "*" || b == "*" {
+        return true;
+    }
+    let (a, b) = (segments(a), segments(b));
+    match (a, b) {
+        (Some(a), Some(b)) => a.iter().zip(&b).all(|(x, y)| overlap(x, y)),
+        _ => false,
+    }
+}
+
+/// Whether an ARN pattern matches an ARN (segment by segment, as [`arn_overlap`]).
+pub fn arn_matches(pattern: &str, arn: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    match (segments(pattern), segments(arn)) {
+        (Some(p), Some(a)) => p.iter().zip(&a).all(|(p, a)| matches(p, a, false)),
+        _ => false,
+    }
+}
+
+/// The six parts of an ARN: `arn`, partition, service, region, account, resource.
+fn segments(arn: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    (parts.len() == 6).then_some(parts)
+}
+
 /// Whether the text holds a wildcard.
 pub fn is_pattern(s: &str) -> bool {
     s.contains(['*', '?'])
@@ -153,6 +185,15 @@ mod tests {
         assert!(overlap("a*", "*b"));
         assert!(!overlap("a?", "abc"));
         assert!(overlap("a?c", "a*"));
+        // ARNs match segment by segment: a wildcard region does not eat the account.
+        assert!(!arn_overlap("arn:aws:ivs:us-west-2:123456789012:stage/*", "arn:${Partition}:ivs:${Region}:${Account}:channel/${ResourceId}"));
+        assert!(arn_overlap("arn:aws:ivs:us-west-2:123456789012:stage/*", stage));
+        assert!(arn_overlap("arn:aws:ivs:*:*:*", stage));
+        assert!(arn_overlap("*", stage));
+        assert!(!arn_overlap("arn:aws:ivs:*:stage/x", stage), "not an ARN");
+        assert!(arn_matches("arn:aws:ivs:*:*:stage/*", "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"));
+        assert!(!arn_matches("arn:aws:ivs:*:stage/*", "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"));
+        assert!(arn_matches("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a:b/c"));
         // An unclosed variable is text.
         assert!(!overlap("${x", "a"));
         assert!(overlap("${x", "${x"));

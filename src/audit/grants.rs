@@ -369,18 +369,12 @@ pub fn covers(grant: &Grant, kind: Kind, id: &str, region: &str, account: Option
     if account.is_none() {
         pattern[4] = "*";
     }
-    let example_parts: Vec<&str> = example.splitn(6, ':').collect();
-    let Some(last) = example_parts.last() else {
+    // The id is unknown until the resource exists: the resource part must match it left
+    // open (`stage/*` does, `stage/Ab*` may not).
+    let Some((kind_part, _)) = example.rsplit_once('/') else {
         return false;
     };
-    // The id is unknown until the resource exists: match the resource part with the id
-    // left open.
-    let open_id = match last.rsplit_once('/') {
-        Some((kind_part, _)) => format!("{kind_part}/*"),
-        None => "*".to_string(),
-    };
-    let candidate = format!("{}:{}", example_parts[..5].join(":"), open_id);
-    super::glob::matches(&pattern.join(":"), &candidate, false)
+    super::glob::arn_matches(&pattern.join(":"), &format!("{kind_part}/*"))
 }
 
 #[cfg(test)]

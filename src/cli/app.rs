@@ -55,6 +55,8 @@ enum Command {
     Schema(crate::cli::schema::SchemaArgs),
     /// Least-privilege and operational findings, as text, JSON or SARIF; no network.
     Lint(crate::cli::lint::LintArgs),
+    /// What the stacks grant, watch and cost, in words (text or Markdown); no network.
+    Explain(crate::cli::explain::ExplainArgs),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
@@ -87,6 +89,7 @@ impl Command {
             Command::Validate(_) => "validate",
             Command::Schema(_) => "schema",
             Command::Lint(_) => "lint",
+            Command::Explain(_) => "explain",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
@@ -174,7 +177,7 @@ pub fn main() -> ExitCode {
         // offline commands keep the default (Ctrl-C ends them at once).
         if matches!(
             cli.command,
-            Command::Validate(_) | Command::Schema(_) | Command::Lint(_)
+            Command::Validate(_) | Command::Schema(_) | Command::Lint(_) | Command::Explain(_)
         ) {
             return dispatch(&cli, global.as_ref(), &stop).await;
         }
@@ -198,6 +201,7 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Validate(args) => crate::cli::validate::run(args, cli.common.no_color),
         Command::Schema(args) => crate::cli::schema::run(args),
         Command::Lint(args) => crate::cli::lint::run(args, cli.common.no_color),
+        Command::Explain(args) => crate::cli::explain::run(args, cli.common.no_color),
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,

@@ -472,10 +472,15 @@ fn token_service(
     rows: &[Grant],
     owner: &str,
 ) {
+    // A token service names the action itself; a wildcard that includes it (`ivs:*`,
+    // NotAction) is IVS001's / IVS009's finding, not this pattern.
     let token_on: BTreeSet<&str> = rows
         .iter()
         .filter(|g| {
-            g.effect == Effect::Allow && g.applies && g.action.eq_ignore_ascii_case(CREATE_TOKEN)
+            g.effect == Effect::Allow
+                && g.applies
+                && g.via.is_none()
+                && g.action.eq_ignore_ascii_case(CREATE_TOKEN)
         })
         .map(|g| g.resource.text.as_str())
         .collect();
