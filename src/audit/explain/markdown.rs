@@ -63,7 +63,7 @@ fn stack(out: &mut String, s: &StackExplanation) {
             let total: usize = r.expanded.values().map(Vec::len).sum();
             let _ = writeln!(
                 out,
-                "<details><summary><code>{}</code> grants {total} actions</summary>\n",
+                "<details><summary><code>{}</code>: the {total} actions it grants here</summary>\n",
                 r.action
             );
             for (level, actions) in r.expanded.iter().rev() {

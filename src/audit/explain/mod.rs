@@ -75,7 +75,8 @@ pub struct Row {
     pub action: String,
     /// The access level, or for a wildcard how many actions of each level it grants.
     pub access: String,
-    /// The actions a wildcard expands to, by access level (empty for a single action).
+    /// The actions a wildcard expands to that can act on the row's resources, by access
+    /// level (empty for a single action).
     pub expanded: BTreeMap<AccessLevel, Vec<String>>,
     /// The resources it acts on, in words with their ARN (pattern).
     pub resources: Vec<String>,
@@ -402,7 +403,13 @@ fn table_rows(s: &StackFile, rows: &[Grant]) -> Vec<Row> {
             let first = *gs.first()?;
             let action = first.via.clone().unwrap_or_else(|| first.action.clone());
             let mut expanded: BTreeMap<AccessLevel, Vec<String>> = BTreeMap::new();
+            let mut named: Vec<&str> = Vec::new();
             if first.via.is_some() {
+                for g in &gs {
+                    if !named.contains(&g.action.as_str()) {
+                        named.push(&g.action);
+                    }
+                }
                 for g in gs.iter().filter(|g| g.applies) {
                     if let Some(level) = g.access {
                         let list = expanded.entry(level).or_default();
@@ -422,7 +429,14 @@ fn table_rows(s: &StackFile, rows: &[Grant]) -> Vec<Row> {
                         .rev()
                         .map(|(l, a)| format!("{} {l}", a.len()))
                         .collect();
-                    format!("{total} actions: {}", parts.join(", "))
+                    // A wildcard names actions of every resource type; say how many can
+                    // act on what this statement names.
+                    let of = if total < named.len() {
+                        format!(" of {} named", named.len())
+                    } else {
+                        String::new()
+                    };
+                    format!("{total}{of} actions apply: {}", parts.join(", "))
                 }
             };
             let mut resources: Vec<String> = Vec::new();
