@@ -127,11 +127,42 @@ impl ResourceType {
         arn
     }
 
+    /// As [`ResourceType::arn_with`], the unknown parts in words:
+    /// `arn:aws:ivs:us-west-2:<account>:stage/<id>`.
+    pub fn arn_in_words(&self, region: Option<&str>, account: Option<&str>) -> String {
+        in_words(&self.arn_with(region, account))
+    }
+
     /// Whether a policy's resource (an ARN, maybe with wildcards, or `*`) can name
     /// resources of this type.
     pub fn covers(&self, resource: &str) -> bool {
         glob::arn_overlap(resource, &self.arn)
     }
+}
+
+/// `${Account}` → `<account>`, `${ResourceId}` → `<id>`, `${BucketName}` → `<bucketname>`.
+fn in_words(arn: &str) -> String {
+    let mut out = String::new();
+    let mut rest = arn;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                let word = match &rest[start + 2..start + end] {
+                    "ResourceId" => "id".to_string(),
+                    other => other.to_ascii_lowercase(),
+                };
+                out.push_str(&format!("<{word}>"));
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An action.
@@ -549,5 +580,15 @@ mod tests {
             r.arn_with(Some("us-west-2"), None),
             "arn:aws:iam::${Account}:policy/${PolicyNameWithPath}"
         );
+        assert_eq!(
+            r.arn_in_words(None, Some("123456789012")),
+            "arn:aws:iam::123456789012:policy/<policynamewithpath>"
+        );
+        let stage = t.service("ivs").unwrap().resource("Stage").unwrap();
+        assert_eq!(
+            stage.arn_in_words(Some("us-west-2"), None),
+            "arn:aws:ivs:us-west-2:<account>:stage/<id>"
+        );
+        assert_eq!(in_words("a${b"), "a${b");
     }
 }

@@ -186,14 +186,29 @@ mod tests {
         assert!(!overlap("a?", "abc"));
         assert!(overlap("a?c", "a*"));
         // ARNs match segment by segment: a wildcard region does not eat the account.
-        assert!(!arn_overlap("arn:aws:ivs:us-west-2:123456789012:stage/*", "arn:${Partition}:ivs:${Region}:${Account}:channel/${ResourceId}"));
-        assert!(arn_overlap("arn:aws:ivs:us-west-2:123456789012:stage/*", stage));
+        assert!(!arn_overlap(
+            "arn:aws:ivs:us-west-2:123456789012:stage/*",
+            "arn:${Partition}:ivs:${Region}:${Account}:channel/${ResourceId}"
+        ));
+        assert!(arn_overlap(
+            "arn:aws:ivs:us-west-2:123456789012:stage/*",
+            stage
+        ));
         assert!(arn_overlap("arn:aws:ivs:*:*:*", stage));
         assert!(arn_overlap("*", stage));
         assert!(!arn_overlap("arn:aws:ivs:*:stage/x", stage), "not an ARN");
-        assert!(arn_matches("arn:aws:ivs:*:*:stage/*", "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"));
-        assert!(!arn_matches("arn:aws:ivs:*:stage/*", "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"));
-        assert!(arn_matches("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a:b/c"));
+        assert!(arn_matches(
+            "arn:aws:ivs:*:*:stage/*",
+            "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"
+        ));
+        assert!(!arn_matches(
+            "arn:aws:ivs:*:stage/*",
+            "arn:aws:ivs:us-west-2:123456789012:stage/AbCd"
+        ));
+        assert!(arn_matches(
+            "arn:aws:s3:::bucket/*",
+            "arn:aws:s3:::bucket/a:b/c"
+        ));
         // An unclosed variable is text.
         assert!(!overlap("${x", "a"));
         assert!(overlap("${x", "${x"));

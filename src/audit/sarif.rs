@@ -55,7 +55,11 @@ pub fn log(input: &Input<'_>) -> Value {
     for (path, diags) in input.invalid {
         let uri = artifact(path, input.root, input.cwd);
         let json = diags.to_json();
-        for (d, j) in diags.items().iter().zip(json.as_array().into_iter().flatten()) {
+        for (d, j) in diags
+            .items()
+            .iter()
+            .zip(json.as_array().into_iter().flatten())
+        {
             notifications.push(notification(d, j, &uri));
         }
     }
@@ -163,11 +167,19 @@ fn result(
     }
     // The field path, not the line: findings keep their identity when lines move. The
     // same rule twice on one field is told apart by its order.
-    let key = format!("{}\0{}\0{}", f.rule.id, uri.0, d.path.as_deref().unwrap_or(""));
+    let key = format!(
+        "{}\0{}\0{}",
+        f.rule.id,
+        uri.0,
+        d.path.as_deref().unwrap_or("")
+    );
     let nth = seen.iter().filter(|k| **k == key).count();
     seen.push(key.clone());
     let fingerprint = hex::encode(Sha256::digest(format!("{key}\0{nth}").as_bytes()));
-    let rule_index = rules::ALL.iter().position(|r| r.id == f.rule.id).unwrap_or(0);
+    let rule_index = rules::ALL
+        .iter()
+        .position(|r| r.id == f.rule.id)
+        .unwrap_or(0);
     let mut v = json!({
         "ruleId": f.rule.id,
         "ruleIndex": rule_index,
@@ -254,7 +266,11 @@ fn encode(p: &Path) -> String {
         }
     }
     let joined = parts.join("/");
-    if absolute { format!("/{joined}") } else { joined }
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 /// The repository root for `cwd`: the nearest directory (itself included) holding
@@ -278,7 +294,11 @@ mod tests {
             ("stacks/demo.yaml".into(), true)
         );
         assert_eq!(
-            artifact(Path::new("../stacks/a b.yaml"), root, Path::new("/repo/sub")),
+            artifact(
+                Path::new("../stacks/a b.yaml"),
+                root,
+                Path::new("/repo/sub")
+            ),
             ("stacks/a%20b.yaml".into(), true)
         );
         assert_eq!(

@@ -70,12 +70,18 @@ fn at(src: &str, needle: &str, nth: usize) -> (u64, u64) {
     let mut from = 0;
     let mut idx = 0;
     for _ in 0..=nth {
-        idx = from + src[from..].find(needle).unwrap_or_else(|| panic!("{needle}"));
+        idx = from
+            + src[from..]
+                .find(needle)
+                .unwrap_or_else(|| panic!("{needle}"));
         from = idx + 1;
     }
     let before = &src[..idx];
     let line = before.matches('\n').count() + 1;
-    let col = before[before.rfind('\n').map_or(0, |p| p + 1)..].chars().count() + 1;
+    let col = before[before.rfind('\n').map_or(0, |p| p + 1)..]
+        .chars()
+        .count()
+        + 1;
     (line as u64, col as u64)
 }
 
@@ -136,9 +142,16 @@ fn fail_on_sets_the_threshold() {
          metric: Publishers\n    statistic: Maximum\n    comparison: \">=\"\n    threshold: 11\n    \
          alarm_actions: [arn:aws:sns:us-east-1:123456789012:ops]\n",
     );
-    let o = run(dir.path(), &["lint", "--fail-on", "note", clean.to_str().unwrap()]);
+    let o = run(
+        dir.path(),
+        &["lint", "--fail-on", "note", clean.to_str().unwrap()],
+    );
     assert_eq!(code(&o), 0, "{}", show(&o));
-    assert!(stdout(&o).ends_with("1 file linted: no findings\n"), "{}", show(&o));
+    assert!(
+        stdout(&o).ends_with("1 file linted: no findings\n"),
+        "{}",
+        show(&o)
+    );
 }
 
 #[test]
@@ -175,9 +188,27 @@ fn every_rule_fires_on_the_findings_example_where_it_should() {
             .unwrap_or_else(|| panic!("{rule} #{nth}"))
     };
     let cases: &[(&str, usize, &str, usize, &str)] = &[
-        ("IVS001", 0, "\"ivs:*\"", 0, "policies.admin.statements[0].allow[0]"),
-        ("IVS002", 0, "\"*\"", 1, "policies.cleanup.statements[0].resources[0]"),
-        ("IVS003", 0, "\"*\"", 1, "policies.cleanup.statements[0].resources[0]"),
+        (
+            "IVS001",
+            0,
+            "\"ivs:*\"",
+            0,
+            "policies.admin.statements[0].allow[0]",
+        ),
+        (
+            "IVS002",
+            0,
+            "\"*\"",
+            1,
+            "policies.cleanup.statements[0].resources[0]",
+        ),
+        (
+            "IVS003",
+            0,
+            "\"*\"",
+            1,
+            "policies.cleanup.statements[0].resources[0]",
+        ),
         (
             "IVS004",
             0,
@@ -185,7 +216,13 @@ fn every_rule_fires_on_the_findings_example_where_it_should() {
             0,
             "policies.all-stage-tokens.statements[0].resources[0]",
         ),
-        ("IVS005", 0, "ivs:GetStages", 0, "policies.typos.statements[0].allow[0]"),
+        (
+            "IVS005",
+            0,
+            "ivs:GetStages",
+            0,
+            "policies.typos.statements[0].allow[0]",
+        ),
         (
             "IVS006",
             0,
@@ -200,12 +237,30 @@ fn every_rule_fires_on_the_findings_example_where_it_should() {
             0,
             "policies.token-service.statements[0].allow[2]",
         ),
-        ("IVS008", 0, "iam:CreatePolicyVersion", 0, "policies.escalation.statements[0].allow[0]"),
-        ("IVS009", 0, "NotAction", 0, "policies.legacy.document.Statement[0].NotAction"),
+        (
+            "IVS008",
+            0,
+            "iam:CreatePolicyVersion",
+            0,
+            "policies.escalation.statements[0].allow[0]",
+        ),
+        (
+            "IVS009",
+            0,
+            "NotAction",
+            0,
+            "policies.legacy.document.Statement[0].NotAction",
+        ),
         ("IVS010", 0, "document:", 0, "policies.legacy.document"),
         ("IVS011", 0, "unwatched", 0, "stages.unwatched"),
         ("IVS012", 0, "main-publishers:", 0, "alarms.main-publishers"),
-        ("IVS014", 0, "notify_percent", 0, "budgets.monthly.notify_percent"),
+        (
+            "IVS014",
+            0,
+            "notify_percent",
+            0,
+            "budgets.monthly.notify_percent",
+        ),
         ("IVS017", 0, "# ivstack:allow IVS014\n", 0, ""),
         ("IVS018", 0, "# ivstack:allow IVS003", 0, ""),
     ];
@@ -260,7 +315,10 @@ fn text_output_codes_findings_and_lists_the_suppressed() {
         text.contains("--> examples/lint-findings.yaml:21:17"),
         "{text}"
     );
-    assert!(text.contains("= field: policies.admin.statements[0].allow[0]"), "{text}");
+    assert!(
+        text.contains("= field: policies.admin.statements[0].allow[0]"),
+        "{text}"
+    );
     assert!(text.contains("note[IVS018]"), "{text}");
     assert!(text.contains("suppressed:\n  examples/lint-findings.yaml:14:3: warning[IVS011] stage `rehearsal` has no alarm\n    reason: the rehearsal stage is private and short-lived\n"), "{text}");
     assert!(
@@ -281,7 +339,14 @@ fn a_reasoned_suppression_on_the_line_before_suppresses() {
         let p = write(dir.path(), "s.yaml", src);
         let o = run(
             dir.path(),
-            &["lint", "--format", "json", "--fail-on", "warning", p.to_str().unwrap()],
+            &[
+                "lint",
+                "--format",
+                "json",
+                "--fail-on",
+                "warning",
+                p.to_str().unwrap(),
+            ],
         );
         (code(&o), json_of(&o))
     };
@@ -304,7 +369,9 @@ fn a_reasoned_suppression_on_the_line_before_suppresses() {
     ));
     assert_eq!((c, rule_ids(&doc)), (0, vec![]), "{doc}");
     // Without a reason: the finding stays, and the comment is a finding.
-    let (c, doc) = lint(&format!("{UNWATCHED}  # ivstack:allow IVS011\n  main: {{}}\n"));
+    let (c, doc) = lint(&format!(
+        "{UNWATCHED}  # ivstack:allow IVS011\n  main: {{}}\n"
+    ));
     assert_eq!(c, 1);
     assert_eq!(rule_ids(&doc), ["IVS017", "IVS011"]);
     // Not on the line before (a blank line between): unused, and the finding stays.
@@ -336,14 +403,24 @@ fn an_unused_part_of_a_suppression_is_a_note() {
         "s.yaml",
         &format!("{UNWATCHED}  # ivstack:allow IVS003,IVS011 two reasons in one\n  main: {{}}\n"),
     );
-    let o = run(dir.path(), &["lint", "--format", "json", p.to_str().unwrap()]);
+    let o = run(
+        dir.path(),
+        &["lint", "--format", "json", p.to_str().unwrap()],
+    );
     let doc = json_of(&o);
     assert_eq!(rule_ids(&doc), ["IVS018"]);
     assert_eq!(doc["findings"][0]["severity"], "note");
     assert_eq!(code(&o), 0, "a note does not fail by default");
     let o = run(
         dir.path(),
-        &["lint", "--format", "json", "--fail-on", "note", p.to_str().unwrap()],
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--fail-on",
+            "note",
+            p.to_str().unwrap(),
+        ],
     );
     assert_eq!(code(&o), 1);
 }
@@ -353,18 +430,25 @@ fn an_unused_part_of_a_suppression_is_a_note() {
 
 #[test]
 fn invalid_files_are_reported_as_validate_does() {
-    let o = run(&root(), &["lint", "examples/bad-syntax.yaml", "stacks/demo.yaml"]);
+    let o = run(
+        &root(),
+        &["lint", "examples/bad-syntax.yaml", "stacks/demo.yaml"],
+    );
     assert_eq!(code(&o), 1, "{}", show(&o));
     let validate = run(&root(), &["validate", "examples/bad-syntax.yaml"]);
     let validate_text = stdout(&validate);
     let first = validate_text.lines().next().unwrap();
     assert!(stderr(&o).contains(first), "{}", show(&o));
     assert!(
-        stdout(&o).ends_with("2 files linted: 1 warning; 1 file invalid (see `ivstack validate`)\n"),
+        stdout(&o)
+            .ends_with("2 files linted: 1 warning; 1 file invalid (see `ivstack validate`)\n"),
         "{}",
         show(&o)
     );
-    let o = run(&root(), &["lint", "--format", "json", "examples/bad-references.yaml"]);
+    let o = run(
+        &root(),
+        &["lint", "--format", "json", "examples/bad-references.yaml"],
+    );
     assert_eq!(code(&o), 1);
     let doc = json_of(&o);
     assert_eq!(doc["failed"], true);
@@ -374,7 +458,11 @@ fn invalid_files_are_reported_as_validate_does() {
     // A missing path is an error, not a crash.
     let o = run(&root(), &["lint", "no/such/file.yaml"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("no/such/file.yaml: no such file or directory"), "{}", show(&o));
+    assert!(
+        stderr(&o).contains("no/such/file.yaml: no such file or directory"),
+        "{}",
+        show(&o)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -412,7 +500,11 @@ fn assert_valid_sarif(validator: &jsonschema::Validator, doc: &Value, what: &str
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "{what}: invalid SARIF:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{what}: invalid SARIF:\n{}",
+        errors.join("\n")
+    );
 }
 
 fn sarif(cwd: &Path, args: &[&str]) -> (i32, Value) {
@@ -430,7 +522,10 @@ fn every_sarif_output_validates_against_the_official_schema() {
         for e in std::fs::read_dir(root().join(dir)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "yaml") {
-                inputs.push(format!("{dir}/{}", p.file_name().unwrap().to_string_lossy()));
+                inputs.push(format!(
+                    "{dir}/{}",
+                    p.file_name().unwrap().to_string_lossy()
+                ));
             }
         }
     }
@@ -443,12 +538,17 @@ fn every_sarif_output_validates_against_the_official_schema() {
     // With a rules URL (helpUri and informationUri must be absolute URIs).
     let o = ivstack(&root())
         .args(["lint", "--format", "sarif", "examples/lint-findings.yaml"])
-        .env("IVSTACK_RULES_URL", "https://example.com/ivstack/README.md#lint-rules")
+        .env(
+            "IVSTACK_RULES_URL",
+            "https://example.com/ivstack/README.md#lint-rules",
+        )
         .output()
         .unwrap();
     let doc = json_of(&o);
     assert_valid_sarif(&validator, &doc, "with IVSTACK_RULES_URL");
-    let rules = doc["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     assert!(
         rules
             .iter()
@@ -479,11 +579,19 @@ fn sarif_describes_rules_results_and_suppressions() {
         assert!(r1[key]["text"].as_str().is_some_and(|t| !t.is_empty()));
     }
     assert!(r1["help"]["text"].as_str().unwrap().contains("Fix: "));
-    assert!(r1["help"]["markdown"].as_str().unwrap().contains("**Fix:**"));
+    assert!(
+        r1["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("**Fix:**")
+    );
     assert_eq!(r1["properties"]["tags"][0], "security");
     let results = run0["results"].as_array().unwrap();
     // The same findings as JSON, at the same places.
-    let json = json_of(&run(&root(), &["lint", "--format", "json", "examples/lint-findings.yaml"]));
+    let json = json_of(&run(
+        &root(),
+        &["lint", "--format", "json", "examples/lint-findings.yaml"],
+    ));
     let findings = json["findings"].as_array().unwrap();
     assert_eq!(results.len(), findings.len());
     for (r, f) in results.iter().zip(findings) {
@@ -492,14 +600,21 @@ fn sarif_describes_rules_results_and_suppressions() {
         assert_eq!(rules[idx]["id"], r["ruleId"]);
         assert_eq!(r["level"], f["severity"]);
         let loc = &r["locations"][0]["physicalLocation"];
-        assert_eq!(loc["artifactLocation"]["uri"], "examples/lint-findings.yaml");
+        assert_eq!(
+            loc["artifactLocation"]["uri"],
+            "examples/lint-findings.yaml"
+        );
         assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
         let region = &loc["region"];
         assert_eq!(region["startLine"], f["line"]);
         assert_eq!(region["startColumn"], f["column"]);
         assert_eq!(region["endLine"], f["end_line"]);
         assert_eq!(region["endColumn"], f["end_column"]);
-        assert!(r["partialFingerprints"]["ivstackFieldPath/v1"].as_str().is_some());
+        assert!(
+            r["partialFingerprints"]["ivstackFieldPath/v1"]
+                .as_str()
+                .is_some()
+        );
         match f["suppressed"]["reason"].as_str() {
             Some(reason) => {
                 assert_eq!(r["suppressions"][0]["kind"], "inSource");
@@ -559,7 +674,10 @@ fn sarif_fingerprints_survive_moved_lines_and_uris_are_relative_to_the_repositor
 #[test]
 fn sarif_of_invalid_files_says_so_in_the_invocation() {
     let validator = sarif_validator();
-    let (c, doc) = sarif(&root(), &["examples/bad-everything.yaml", "stacks/demo.yaml"]);
+    let (c, doc) = sarif(
+        &root(),
+        &["examples/bad-everything.yaml", "stacks/demo.yaml"],
+    );
     assert_eq!(c, 1);
     assert_valid_sarif(&validator, &doc, "bad-everything");
     let inv = &doc["runs"][0]["invocations"][0];

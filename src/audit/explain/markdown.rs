@@ -52,7 +52,10 @@ fn stack(out: &mut String, s: &StackExplanation) {
         if p.rows.is_empty() {
             let _ = writeln!(out, "Grants nothing.\n");
         } else {
-            let _ = writeln!(out, "| Effect | Action | Access level | Resources | Conditions |");
+            let _ = writeln!(
+                out,
+                "| Effect | Action | Access level | Resources | Conditions |"
+            );
             let _ = writeln!(out, "|---|---|---|---|---|");
             for r in &p.rows {
                 row(out, r);
@@ -104,6 +107,20 @@ fn stack(out: &mut String, s: &StackExplanation) {
         }
         out.push('\n');
     }
+    if !s.others.is_empty() {
+        let _ = writeln!(out, "### Other IVS resources\n");
+        for r in &s.others {
+            let _ = writeln!(
+                out,
+                "- **{}** `{}` (name `{}`): {}",
+                r.kind.noun(),
+                r.id,
+                r.name,
+                r.summary
+            );
+        }
+        out.push('\n');
+    }
     if !s.region_alarms.is_empty() {
         let _ = writeln!(out, "### Region-wide alarms\n");
         for a in &s.region_alarms {
@@ -145,7 +162,11 @@ fn row(out: &mut String, r: &Row) {
     let conditions = if r.conditions.is_empty() {
         "—".to_string()
     } else {
-        r.conditions.iter().map(|c| cell(c)).collect::<Vec<_>>().join("<br>")
+        r.conditions
+            .iter()
+            .map(|c| cell(c))
+            .collect::<Vec<_>>()
+            .join("<br>")
     };
     let _ = writeln!(
         out,

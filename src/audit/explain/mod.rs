@@ -19,6 +19,7 @@ use crate::audit::glob;
 use crate::audit::grants::{self, Effect, Grant};
 use crate::audit::lint::policy::document;
 use crate::kinds::budget::{DEFAULT_NOTIFY_PERCENT, IVS_SERVICE_NAME};
+use crate::kinds::ingest_configuration::IngestConfiguration;
 use crate::kinds::{Kind, default_name};
 use crate::stack::load::LoadedStack;
 use crate::stack::model::{Alarm, BudgetPeriod, StackFile};
@@ -41,6 +42,9 @@ pub struct StackExplanation {
     /// Alarms on region-wide metrics (no stage).
     pub region_alarms: Vec<AlarmView>,
     pub budgets: Vec<BudgetView>,
+    /// Storage, encoder and public-key configurations, and ingest configurations attached
+    /// to no stage.
+    pub others: Vec<ResourceView>,
     /// Pictures of the stack, for Markdown (see the module docs).
     pub figures: Vec<Figure>,
 }
@@ -112,6 +116,16 @@ pub struct AlarmView {
     pub description: Option<String>,
 }
 
+/// A resource that is not a stage, policy, alarm or budget.
+#[derive(Debug, Clone)]
+pub struct ResourceView {
+    pub kind: Kind,
+    pub id: String,
+    pub name: String,
+    /// What it is and what it puts at stake.
+    pub summary: String,
+}
+
 /// One budget.
 #[derive(Debug, Clone)]
 pub struct BudgetView {
@@ -163,7 +177,15 @@ fn stack(loaded: &LoadedStack) -> StackExplanation {
             granted: granted_on(s, &policy_rows, Kind::Stage, id),
             recording: match &st.recording {
                 None => "not managed by this file (whatever the stage has now stays)".into(),
-                Some(r) if r.storage_configuration_arn.is_empty() => "disabled".into(),
+                Some(r)
+                    if r.storage.is_none()
+                        && r.storage_configuration_arn
+                            .as_deref()
+                            .unwrap_or("")
+                            .is_empty() =>
+                {
+                    "disabled".into()
+                }
                 Some(r) => {
                     let media = r
                         .media_types
@@ -177,10 +199,21 @@ fn stack(loaded: &LoadedStack) -> StackExplanation {
                         })
                         .filter(|m| !m.is_empty())
                         .unwrap_or_else(|| "AUDIO_VIDEO".into());
-                    format!(
-                        "every participant, {media}, to storage configuration `{}` (not declared in this stack)",
-                        r.storage_configuration_arn
-                    )
+                    let to = match (&r.storage, &r.storage_configuration_arn) {
+                        (Some(id), _) => {
+                            let bucket = s
+                                .storage_configurations
+                                .get(id)
+                                .map(|c| format!(", S3 bucket `{}`", c.s3_bucket))
+                                .unwrap_or_default();
+                            format!("storage configuration `{id}` of this stack{bucket}")
+                        }
+                        (None, arn) => format!(
+                            "storage configuration `{}` (not declared in this stack)",
+                            arn.as_deref().unwrap_or_default()
+                        ),
+                    };
+                    format!("every participant, {media}, to {to}")
                 }
             },
             alarms: s
@@ -189,7 +222,12 @@ fn stack(loaded: &LoadedStack) -> StackExplanation {
                 .filter(|(_, a)| a.stage.as_deref() == Some(id.as_str()))
                 .map(|(aid, a)| alarm_view(s, aid, a))
                 .collect(),
-            ingest: Vec::new(),
+            ingest: s
+                .ingest_configurations
+                .iter()
+                .filter(|(_, i)| i.stage.as_deref() == Some(id.as_str()))
+                .map(|(iid, i)| ingest_line(s, iid, i))
+                .collect(),
         })
         .collect();
     let region_alarms = s
@@ -217,7 +255,8 @@ fn stack(loaded: &LoadedStack) -> StackExplanation {
                     ));
                 }
             }
-            let mut subscribers: Vec<String> = b.emails.iter().map(|e| format!("e-mail {e}")).collect();
+            let mut subscribers: Vec<String> =
+                b.emails.iter().map(|e| format!("e-mail {e}")).collect();
             if let Some(sns) = &b.sns_topic_arn {
                 subscribers.push(format!("SNS topic {sns}"));
             }
@@ -254,8 +293,95 @@ fn stack(loaded: &LoadedStack) -> StackExplanation {
         stages,
         region_alarms,
         budgets,
+        others: others(s),
         figures: Vec::new(),
     }
+}
+
+fn ingest_line(s: &StackFile, id: &str, i: &IngestConfiguration) -> String {
+    let name = i.name.clone().unwrap_or_else(|| default_name(s, id));
+    let user = i
+        .user_id
+        .as_deref()
+        .map(|u| format!(" as user `{u}`"))
+        .unwrap_or_default();
+    let insecure = if i.insecure_ingest == Some(true) {
+        "; accepts RTMP without TLS: its stream key travels in clear text"
+    } else {
+        ""
+    };
+    format!(
+        "`{id}` (name {name}): an {} encoder publishes{user}{insecure}",
+        i.ingest_protocol.as_str()
+    )
+}
+
+/// The IVS configurations that are not stages: what each is, and what it puts at stake.
+fn others(s: &StackFile) -> Vec<ResourceView> {
+    let mut out = Vec::new();
+    for (id, c) in &s.storage_configurations {
+        let users: Vec<String> = s
+            .stages
+            .iter()
+            .filter(|(_, st)| st.recording.as_ref().and_then(|r| r.storage.as_deref()) == Some(id))
+            .map(|(sid, _)| format!("`{sid}`"))
+            .collect();
+        let used = match users.len() {
+            0 => "no stage of this stack records to it".to_string(),
+            1 => format!("stage {} records to it", users[0]),
+            _ => format!("stages {} record to it", users.join(", ")),
+        };
+        out.push(ResourceView {
+            kind: Kind::StorageConfiguration,
+            id: id.clone(),
+            name: c.name.clone().unwrap_or_else(|| default_name(s, id)),
+            summary: format!("writes recordings to S3 bucket `{}`; {used}", c.s3_bucket),
+        });
+    }
+    for (id, e) in &s.encoder_configurations {
+        let v = e.video.clone().unwrap_or_default();
+        use crate::kinds::encoder_configuration::model as enc;
+        let video = format!(
+            "{}x{} at {} fps, {} bit/s",
+            v.width.unwrap_or(enc::DEFAULT_WIDTH),
+            v.height.unwrap_or(enc::DEFAULT_HEIGHT),
+            number(v.framerate.unwrap_or(enc::DEFAULT_FRAMERATE)),
+            v.bitrate.unwrap_or(enc::DEFAULT_BITRATE),
+        );
+        out.push(ResourceView {
+            kind: Kind::EncoderConfiguration,
+            id: id.clone(),
+            name: e.name.clone().unwrap_or_else(|| default_name(s, id)),
+            summary: format!(
+                "server-side composition video: {video} (AWS defaults where the file says nothing)"
+            ),
+        });
+    }
+    for (id, k) in &s.public_keys {
+        out.push(ResourceView {
+            kind: Kind::PublicKey,
+            id: id.clone(),
+            name: k.name.clone().unwrap_or_else(|| default_name(s, id)),
+            summary: format!(
+                "whoever holds its private key can sign participant tokens for any stage in {}; \
+                 IVS has no expiry for keys: deleting the key is the only way to revoke them",
+                s.region
+            ),
+        });
+    }
+    for (id, i) in s
+        .ingest_configurations
+        .iter()
+        .filter(|(_, i)| i.stage.is_none())
+    {
+        out.push(ResourceView {
+            kind: Kind::IngestConfiguration,
+            id: id.clone(),
+            name: i.name.clone().unwrap_or_else(|| default_name(s, id)),
+            summary: format!("{}; attached to no stage", ingest_line(s, id, i)),
+        });
+    }
+    out
 }
 
 fn period_noun(p: BudgetPeriod) -> &'static str {
@@ -325,34 +451,7 @@ fn alarm_view(s: &StackFile, id: &str, a: &Alarm) -> AlarmView {
 pub fn arn_pattern(s: &StackFile, kind: Kind) -> Option<String> {
     let example = kind.policy_arn_example("us-east-1", "123456789012")?;
     let (_, rt) = table().resource_type_of(&example)?;
-    let arn = rt.arn_with(Some(&s.region), s.account.as_deref());
-    Some(placeholders_in_words(&arn))
-}
-
-/// `${Account}` → `<account>`, `${ResourceId}` → `<id>`.
-fn placeholders_in_words(arn: &str) -> String {
-    let mut out = String::new();
-    let mut rest = arn;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        match rest[start..].find('}') {
-            Some(end) => {
-                let var = &rest[start + 2..start + end];
-                let word = match var {
-                    "ResourceId" => "id".to_string(),
-                    other => other.to_ascii_lowercase(),
-                };
-                out.push_str(&format!("<{word}>"));
-                rest = &rest[start + end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    Some(rt.arn_in_words(Some(&s.region), s.account.as_deref()))
 }
 
 /// A grant's resource in words, with its ARN (pattern).
@@ -370,20 +469,29 @@ pub fn describe_resource(s: &StackFile, t: &grants::Target) -> String {
     let parts: Vec<&str> = t.text.splitn(6, ':').collect();
     if parts.len() == 6 && glob::is_pattern(parts[5]) {
         let what = match table().resource_type_of(&t.text) {
-            Some((service, rt)) if parts[5] != "*" => format!("every {} ({})", rt.name, service.prefix),
+            Some((service, rt)) if parts[5] != "*" => {
+                format!("every {} ({})", rt.name, service.prefix)
+            }
             _ => format!("every {} resource", parts[2]),
         };
-        let region = if parts[3].is_empty() || parts[3] == "*" {
-            "any region".to_string()
+        // Global services (IAM, S3) leave the region (and S3 the account) empty.
+        let mut scope = Vec::new();
+        match parts[3] {
+            "" => {}
+            "*" => scope.push("any region".to_string()),
+            r => scope.push(r.to_string()),
+        }
+        match parts[4] {
+            "" => {}
+            "*" => scope.push("any account".to_string()),
+            a => scope.push(format!("account {a}")),
+        }
+        let scope = if scope.is_empty() {
+            String::new()
         } else {
-            parts[3].to_string()
+            format!(" in {}", scope.join(", "))
         };
-        let account = if parts[4].is_empty() || parts[4] == "*" {
-            "any account".to_string()
-        } else {
-            format!("account {}", parts[4])
-        };
-        return format!("{what} in {region}, {account} (`{}`)", t.text);
+        return format!("{what}{scope} (`{}`)", t.text);
     }
     match table().resource_type_of(&t.text) {
         Some((_, rt)) => format!("{} `{}` (not in this stack)", rt.name, t.text),
@@ -395,7 +503,10 @@ pub fn describe_resource(s: &StackFile, t: &grants::Target) -> String {
 fn table_rows(s: &StackFile, rows: &[Grant]) -> Vec<Row> {
     let mut groups: BTreeMap<(usize, Option<usize>), Vec<&Grant>> = BTreeMap::new();
     for g in rows {
-        groups.entry((g.statement, g.action_index)).or_default().push(g);
+        groups
+            .entry((g.statement, g.action_index))
+            .or_default()
+            .push(g);
     }
     groups
         .into_values()
@@ -432,11 +543,11 @@ fn table_rows(s: &StackFile, rows: &[Grant]) -> Vec<Row> {
                     // A wildcard names actions of every resource type; say how many can
                     // act on what this statement names.
                     let of = if total < named.len() {
-                        format!(" of {} named", named.len())
+                        format!(" of the {}", named.len())
                     } else {
                         String::new()
                     };
-                    format!("{total}{of} actions apply: {}", parts.join(", "))
+                    format!("{total}{of} actions act here: {}", parts.join(", "))
                 }
             };
             let mut resources: Vec<String> = Vec::new();
@@ -446,17 +557,15 @@ fn table_rows(s: &StackFile, rows: &[Grant]) -> Vec<Row> {
                     resources.push(d);
                 }
             }
-            let nothing = resources.is_empty().then(|| {
-                match first.action_ref() {
-                    Some(a) if !a.action.resource_level() => {
-                        "it supports no resource-level permission and needs `*`".to_string()
-                    }
-                    Some(a) => {
-                        let types: Vec<String> = a.resource_types().map(|t| t.name.clone()).collect();
-                        format!("it acts on {} and none is named", types.join(" or "))
-                    }
-                    None => "no action of the table matches".into(),
+            let nothing = resources.is_empty().then(|| match first.action_ref() {
+                Some(a) if !a.action.resource_level() => {
+                    "it supports no resource-level permission and needs `*`".to_string()
                 }
+                Some(a) => {
+                    let types: Vec<String> = a.resource_types().map(|t| t.name.clone()).collect();
+                    format!("it acts on {} and none is named", types.join(" or "))
+                }
+                None => "no action of the table matches".into(),
             });
             Some(Row {
                 effect: first.effect,
@@ -472,7 +581,12 @@ fn table_rows(s: &StackFile, rows: &[Grant]) -> Vec<Row> {
 }
 
 /// What each policy allows on one resource of the stack: "policy `p`: `a` (Write), ...".
-fn granted_on(s: &StackFile, policies: &[(String, Vec<Grant>)], kind: Kind, id: &str) -> Vec<String> {
+fn granted_on(
+    s: &StackFile,
+    policies: &[(String, Vec<Grant>)],
+    kind: Kind,
+    id: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     // Only actions that can act on a resource of this kind (not `ivs:ListPublicKeys`
     // through `*`).
@@ -490,7 +604,10 @@ fn granted_on(s: &StackFile, policies: &[(String, Vec<Grant>)], kind: Kind, id: 
                 && acts_on(g)
                 && grants::covers(g, kind, id, &s.region, s.account.as_deref())
         }) {
-            let level = g.access.map(|l| l.to_string()).unwrap_or_else(|| "unknown".into());
+            let level = g
+                .access
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "unknown".into());
             let a = format!("`{}` ({level})", g.action);
             if !actions.contains(&a) {
                 actions.push(a);
@@ -503,7 +620,11 @@ fn granted_on(s: &StackFile, policies: &[(String, Vec<Grant>)], kind: Kind, id: 
             continue;
         }
         let shown = if actions.len() > 8 {
-            format!("{} and {} more actions", actions[..8].join(", "), actions.len() - 8)
+            format!(
+                "{} and {} more actions",
+                actions[..8].join(", "),
+                actions.len() - 8
+            )
         } else {
             actions.join(", ")
         };
@@ -534,11 +655,26 @@ mod tests {
     }
 
     #[test]
-    fn arn_templates_read_as_words() {
-        assert_eq!(
-            placeholders_in_words("arn:aws:ivs:us-west-2:${Account}:stage/${ResourceId}"),
-            "arn:aws:ivs:us-west-2:<account>:stage/<id>"
+    fn figures_show_in_markdown_only() {
+        let loaded = crate::stack::load_str(
+            "s.yaml",
+            "stack: s\nregion: us-east-1\nstages:\n  main: {}\n",
+        )
+        .expect("valid");
+        let mut ex = explain(std::slice::from_ref(&loaded));
+        assert!(!markdown::render(&ex).contains("<details>"));
+        ex.stacks[0].figures.push(Figure {
+            title: "The stack as a graph".into(),
+            language: "mermaid".into(),
+            body: "graph TD\n  main[stage main]\n".into(),
+        });
+        let md = markdown::render(&ex);
+        assert!(
+            md.contains("<details><summary>The stack as a graph</summary>\n\n```mermaid\ngraph TD\n  main[stage main]\n```\n\n</details>\n"),
+            "{md}"
         );
-        assert_eq!(placeholders_in_words("a${b"), "a${b");
+        // Above the details of the stack.
+        assert!(md.find("```mermaid").unwrap() < md.find("### Stages").unwrap());
+        assert!(!text::render(&ex).contains("mermaid"));
     }
 }

@@ -27,7 +27,10 @@ const SENTENCES: &[(&str, &str)] = &[
         "ivs:StartParticipantReplication",
         "can replicate participants of {on} into other stages",
     ),
-    ("ivs:CreateStage", "can create stages (billed while participants are connected)"),
+    (
+        "ivs:CreateStage",
+        "can create stages (billed while participants are connected)",
+    ),
     (
         "ivs:ImportPublicKey",
         "can import public keys, and then sign its own participant tokens for any stage",

@@ -24,8 +24,17 @@ fn stack(out: &mut String, s: &StackExplanation) {
         .as_deref()
         .map(|a| format!(", account {a}"))
         .unwrap_or_default();
-    let _ = writeln!(out, "Stack `{}` ({}) in {}{account}", s.stack, s.file, s.region);
-    if s.policies.is_empty() && s.stages.is_empty() && s.region_alarms.is_empty() && s.budgets.is_empty() {
+    let _ = writeln!(
+        out,
+        "Stack `{}` ({}) in {}{account}",
+        s.stack, s.file, s.region
+    );
+    if s.policies.is_empty()
+        && s.stages.is_empty()
+        && s.others.is_empty()
+        && s.region_alarms.is_empty()
+        && s.budgets.is_empty()
+    {
         let _ = writeln!(out, "  (declares no resources)");
     }
     if !s.policies.is_empty() {
@@ -68,6 +77,19 @@ fn stack(out: &mut String, s: &StackExplanation) {
         }
         for i in &st.ingest {
             let _ = writeln!(out, "    ingest: {i}");
+        }
+    }
+    if !s.others.is_empty() {
+        let _ = writeln!(out, "\nOther IVS resources");
+        for r in &s.others {
+            let _ = writeln!(
+                out,
+                "  {} {} (name {}): {}",
+                r.kind.noun(),
+                r.id,
+                r.name,
+                r.summary
+            );
         }
     }
     if !s.region_alarms.is_empty() {

@@ -1,5 +1,6 @@
 //! Operational checks (IVS011–IVS016): what a stack leaves unwatched or unsafe outside
-//! IAM — stages nobody alarms on, alarms that tell nobody, budgets that miss the limit.
+//! IAM — stages nobody alarms on, alarms that tell nobody, recordings that go outside the
+//! stack, budgets that miss the limit, ingest without TLS.
 
 use super::Hit;
 use super::rules;
@@ -8,6 +9,39 @@ use crate::stack::check::field_path;
 use crate::stack::model::StackFile;
 
 pub(super) fn check(out: &mut Vec<Hit>, stack: &StackFile) {
+    for (id, stage) in &stack.stages {
+        // A raw ARN (not `storage: <id>`): the configuration is outside the stack. An
+        // empty one disables recording.
+        if let Some(rec) = &stage.recording
+            && let Some(arn) = rec.storage_configuration_arn.as_deref()
+            && !arn.is_empty()
+        {
+            out.push(
+                Hit::value(
+                    rules::RECORDING_OUTSIDE_STACK,
+                    field_path(&["stages", id, "recording", "storage_configuration_arn"]),
+                    format!(
+                        "stage `{id}` records to a storage configuration that this stack does not declare"
+                    ),
+                )
+                .label("not in `storage_configurations`"),
+            );
+        }
+    }
+    for (id, ingest) in &stack.ingest_configurations {
+        if ingest.insecure_ingest == Some(true) {
+            out.push(
+                Hit::value(
+                    rules::INSECURE_INGEST,
+                    field_path(&["ingest_configurations", id, "insecure_ingest"]),
+                    format!(
+                        "ingest configuration `{id}` accepts RTMP without TLS: its stream key travels in clear text"
+                    ),
+                )
+                .label("insecure ingest"),
+            );
+        }
+    }
     for id in stack.stages.keys() {
         let watched = stack
             .alarms

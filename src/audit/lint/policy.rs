@@ -124,7 +124,7 @@ pub fn document(policy: &Policy) -> serde_json::Value {
 }
 
 /// Every finding about policy `id`.
-pub(super) fn check(out: &mut Vec<Hit>, _stack: &StackFile, id: &str, policy: &Policy) {
+pub(super) fn check(out: &mut Vec<Hit>, stack: &StackFile, id: &str, policy: &Policy) {
     let mut base = String::new();
     push_key(&mut base, "policies");
     push_key(&mut base, id);
@@ -167,7 +167,7 @@ pub(super) fn check(out: &mut Vec<Hit>, _stack: &StackFile, id: &str, policy: &P
         if !st.resources.negated {
             star_resources(out, &paths, st, &owner);
             token_patterns(out, &paths, st, &owner);
-            mismatches(out, &paths, st, &owner);
+            mismatches(out, stack, &paths, st, &owner);
         }
     }
     let rows = grants::grants(&doc, &|_| None);
@@ -360,7 +360,13 @@ fn token_patterns(out: &mut Vec<Hit>, paths: &Paths<'_>, st: &Statement, owner: 
     }
 }
 
-fn mismatches(out: &mut Vec<Hit>, paths: &Paths<'_>, st: &Statement, owner: &str) {
+fn mismatches(
+    out: &mut Vec<Hit>,
+    stack: &StackFile,
+    paths: &Paths<'_>,
+    st: &Statement,
+    owner: &str,
+) {
     if st.actions.negated || st.resources.items.is_empty() {
         return;
     }
@@ -383,7 +389,10 @@ fn mismatches(out: &mut Vec<Hit>, paths: &Paths<'_>, st: &Statement, owner: &str
         let needs = if action.action.resource_level() {
             let types: Vec<String> = action
                 .resource_types()
-                .map(|t| format!("{} (`{}`)", t.name, t.arn_with(None, None)))
+                .map(|t| {
+                    let arn = t.arn_in_words(Some(&stack.region), stack.account.as_deref());
+                    format!("{} (`{arn}`)", t.name)
+                })
                 .collect();
             format!("it acts on {}", types.join(" or "))
         } else {
