@@ -109,8 +109,9 @@ fn shipped_stacks_have_warnings_only() {
     assert_eq!(doc["summary"]["errors"], 0);
     assert_eq!(
         rule_ids(&doc),
-        ["IVS012", "IVS011", "IVS011"],
-        "demo's alarm notifies nobody; production's backstage and green-room have no alarm"
+        ["IVS012", "IVS013", "IVS011", "IVS013", "IVS011"],
+        "demo's alarm notifies nobody; production's stages record to a storage configuration \
+         given by ARN, and backstage and green-room have no alarm"
     );
 }
 
@@ -177,17 +178,31 @@ fn every_rule_fires_on_the_findings_example_where_it_should() {
         .collect();
     let missing: Vec<&&str> = all.difference(&fired).collect();
     assert!(missing.is_empty(), "rules that did not fire: {missing:?}");
-    // Positions: each finding at the field it is about.
+    // Positions: each (unsuppressed) finding at the field it is about.
     let find = |rule: &str, nth: usize| -> &Value {
         doc["findings"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|f| f["rule"] == rule)
+            .filter(|f| f["rule"] == rule && f["suppressed"].is_null())
             .nth(nth)
             .unwrap_or_else(|| panic!("{rule} #{nth}"))
     };
     let cases: &[(&str, usize, &str, usize, &str)] = &[
+        (
+            "IVS013",
+            0,
+            "arn:aws:ivs:us-west-2:123456789012:storage-configuration/AbCdEfGh1234",
+            0,
+            "stages.recorded.recording.storage_configuration_arn",
+        ),
+        (
+            "IVS016",
+            0,
+            "true                                  # IVS016",
+            0,
+            "ingest_configurations.studio-encoder.insecure_ingest",
+        ),
         (
             "IVS001",
             0,
@@ -199,14 +214,14 @@ fn every_rule_fires_on_the_findings_example_where_it_should() {
             "IVS002",
             0,
             "\"*\"",
-            1,
+            0,
             "policies.cleanup.statements[0].resources[0]",
         ),
         (
             "IVS003",
             0,
             "\"*\"",
-            1,
+            0,
             "policies.cleanup.statements[0].resources[0]",
         ),
         (
@@ -296,33 +311,53 @@ fn every_rule_fires_on_the_findings_example_where_it_should() {
         suppressed,
         [
             ("IVS011", "the rehearsal stage is private and short-lived"),
+            ("IVS011", "recordings are reviewed the next day"),
             ("IVS015", "finance reads the billing console daily"),
         ]
     );
-    assert_eq!(doc["summary"]["suppressed"], 2);
+    assert_eq!(doc["summary"]["suppressed"], 3);
 }
 
 #[test]
 fn text_output_codes_findings_and_lists_the_suppressed() {
-    let o = run(&root(), &["lint", "examples/lint-findings.yaml"]);
+    let path = "examples/lint-findings.yaml";
+    let src = std::fs::read_to_string(root().join(path)).unwrap();
+    let o = run(&root(), &["lint", path]);
     assert_eq!(code(&o), 1);
     let text = stdout(&o);
     assert!(
         text.contains("error[IVS001]: statement 1 of policy `admin` allows every action of Amazon Interactive Video Service (`ivs:*`)"),
         "{text}"
     );
-    assert!(
-        text.contains("--> examples/lint-findings.yaml:21:17"),
-        "{text}"
-    );
+    let (line, col) = at(&src, "\"ivs:*\"", 0);
+    assert!(text.contains(&format!("--> {path}:{line}:{col}")), "{text}");
     assert!(
         text.contains("= field: policies.admin.statements[0].allow[0]"),
         "{text}"
     );
     assert!(text.contains("note[IVS018]"), "{text}");
-    assert!(text.contains("suppressed:\n  examples/lint-findings.yaml:14:3: warning[IVS011] stage `rehearsal` has no alarm\n    reason: the rehearsal stage is private and short-lived\n"), "{text}");
+    let (line, col) = at(&src, "rehearsal:", 0);
     assert!(
-        text.ends_with("1 file linted: 4 errors, 11 warnings, 1 note, 2 suppressed\n"),
+        text.contains(&format!(
+            "suppressed:\n  {path}:{line}:{col}: warning[IVS011] stage `rehearsal` has no alarm\n    reason: the rehearsal stage is private and short-lived\n"
+        )),
+        "{text}"
+    );
+    let doc = json_of(&run(&root(), &["lint", path, "--format", "json"]));
+    let n = |k: &str| doc["summary"][k].as_u64().unwrap();
+    assert!(
+        text.ends_with(&format!(
+            "1 file linted: {} errors, {} warnings, 1 note, {} suppressed\n",
+            n("errors"),
+            n("warnings"),
+            n("suppressed")
+        )),
+        "{text}"
+    );
+    // Only unsuppressed findings are shown in full (each with its help).
+    assert_eq!(
+        text.matches("= help: ").count(),
+        (n("errors") + n("warnings") + n("notes")) as usize,
         "{text}"
     );
 }

@@ -8,14 +8,20 @@ use super::{AlarmView, Explanation, Row, StackExplanation};
 
 /// The whole explanation.
 pub fn render(ex: &Explanation) -> String {
-    let mut out = String::new();
-    for (i, s) in ex.stacks.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        stack(&mut out, s);
+    let parts: Vec<String> = ex
+        .stacks
+        .iter()
+        .map(|s| {
+            let mut out = String::new();
+            stack(&mut out, s);
+            out.trim_end().to_string()
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", parts.join("\n\n"))
     }
-    out
 }
 
 /// Text for a table cell: no line breaks, no cell separators.
