@@ -511,6 +511,48 @@ mod tests {
                 .condition_keys
                 .contains(&"aws:ResourceTag/${TagKey}".into())
         );
+        // Cross-checked with the reference notes (ivs-realtime.md §6): stage actions take
+        // the Stage type (required), Create* add the request-tag keys, every resource type
+        // carries `aws:ResourceTag`. One difference: the notes give TagResource and
+        // UntagResource as "Tagging, Write"; the Service Authorization Reference (and this
+        // table) says Tagging only.
+        for name in [
+            "ivs:GetStage",
+            "ivs:UpdateStage",
+            "ivs:DeleteStage",
+            "ivs:ListStages",
+        ] {
+            let a = t.action(name).unwrap();
+            assert_eq!(a.action.resources.len(), 1, "{name}");
+            assert!(a.action.resources[0].required && a.action.resources[0].name == "Stage");
+        }
+        let create = t.action("ivs:CreateStage").unwrap();
+        assert_eq!(
+            create.action.condition_keys,
+            ["aws:RequestTag/${TagKey}", "aws:TagKeys"]
+        );
+        let compose = t.action("ivs:StartComposition").unwrap();
+        let mut required: Vec<(&str, bool)> = compose
+            .action
+            .resources
+            .iter()
+            .map(|r| (r.name.as_str(), r.required))
+            .collect();
+        required.sort();
+        assert_eq!(
+            required,
+            [
+                ("Channel", false),
+                ("Encoder-Configuration", true),
+                ("Stage", true),
+                ("Storage-Configuration", false)
+            ]
+        );
+        assert!(
+            !t.action("ivs:ListCompositions").unwrap().action.resources[0].required,
+            "ListCompositions takes stages and encoder configurations optionally"
+        );
+        assert_eq!(t.action("ivs:UntagResource").unwrap().access(), Tagging);
         // No resource-level permission: only `*` grants it.
         let list = t.action("ivs:ListStorageConfigurations").unwrap();
         assert!(!list.action.resource_level());

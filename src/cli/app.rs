@@ -14,7 +14,8 @@ use crate::cli::session::{AwsArgs, GlobalArgs};
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success, or nothing to do (also when standard output is closed early: `plan | head`)
-  1    error (invalid stack file, AWS error, refused or failed apply)
+  1    error (invalid stack file, AWS error, refused or failed apply); lint: a finding
+       at or above --fail-on remains
   2    changes pending (plan --detailed-exitcode)
   130  interrupted (Ctrl-C) or --timeout reached, by plan, apply or destroy: what was in
        flight finished; nothing was planned or changed after that; run again to converge";
