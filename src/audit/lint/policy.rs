@@ -414,10 +414,10 @@ fn mismatches(
 }
 
 /// Allow rows that can act, grouped by the action element they come from.
-fn by_element<'g>(
-    rows: &'g [Grant],
+fn by_element(
+    rows: &[Grant],
     keep: impl Fn(&Grant) -> bool,
-) -> BTreeMap<(usize, Option<usize>), Vec<&'g Grant>> {
+) -> BTreeMap<(usize, Option<usize>), Vec<&Grant>> {
     let mut out: BTreeMap<(usize, Option<usize>), Vec<&Grant>> = BTreeMap::new();
     for g in rows
         .iter()
