@@ -572,19 +572,16 @@ pub(crate) fn policy_rules(v: &mut V<'_>, _stack: &StackFile, id: &str, policy: 
     for (i, st) in policy.statements.iter().enumerate() {
         let sp = lazy(|f| write!(f, "{base}.statements[{i}]"));
         if !st.names_stack_resources() && st.resources.is_empty() {
-            let nouns: Vec<&str> = crate::kinds::policy::nameable_kinds()
-                .map(Kind::noun)
-                .collect();
             let keys = nameable_keys();
             v.error_key(
                 "statement-resources",
                 &sp.to_string(),
                 format!("statement {} of policy `{id}` names no resource", i + 1),
             )
-            .set_label(format!("add {keys} or `resources:`"))
+            .set_label("add logical ids of this file's resources, or `resources:`")
             .set_help(format!(
-                "list {} ids from this file under {keys} (least privilege), or ARNs under `resources:`",
-                nouns.join(" or ")
+                "list logical ids under the key of their section ({keys}): least privilege; \
+                 or ARNs under `resources:`"
             ));
         }
         for (j, r) in st.resources.iter().enumerate() {
