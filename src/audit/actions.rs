@@ -228,10 +228,30 @@ impl ActionRef {
         resource == "*" || self.resource_types().any(|t| t.covers(resource))
     }
 
+    /// [`ActionRef::applies_to`] for a resource whose types [`Table::types_named_by`]
+    /// already worked out (callers that check many actions against one resource).
+    pub fn applies_to_types(&self, named: &Named) -> bool {
+        match named {
+            Named::Everything => true,
+            Named::Types(types) => self
+                .resource_types()
+                .any(|t| types.iter().any(|n| std::ptr::eq(*n, t))),
+        }
+    }
+
     /// Whether it is `name` (`ivs:CreateParticipantToken`, case as IAM ignores it).
     pub fn is(&self, name: &str) -> bool {
         self.full_name().eq_ignore_ascii_case(name)
     }
+}
+
+/// The resource types a policy's resource can name.
+#[derive(Debug, Clone)]
+pub enum Named {
+    /// `*`: every resource.
+    Everything,
+    /// An ARN (pattern): these types of the table.
+    Types(Vec<&'static ResourceType>),
 }
 
 /// The whole table.
@@ -372,6 +392,23 @@ impl Table {
             return None;
         }
         crate::stack::check::did_you_mean(prefix, self.services.iter().map(|s| s.prefix.as_str()))
+    }
+
+    /// The resource types a policy's resource (`*`, or an ARN that may hold wildcards)
+    /// can name, across the table.
+    pub fn types_named_by(&'static self, resource: &str) -> Named {
+        if resource == "*" {
+            return Named::Everything;
+        }
+        let service = resource.split(':').nth(2).unwrap_or("");
+        let types = self
+            .services
+            .iter()
+            .filter(|s| glob::is_pattern(service) || s.prefix.eq_ignore_ascii_case(service))
+            .flat_map(|s| s.resources.iter())
+            .filter(|t| t.covers(resource))
+            .collect();
+        Named::Types(types)
     }
 
     /// The resource type an ARN of a resource ivstack manages is (`Stage` for a stage ARN),
@@ -558,6 +595,30 @@ mod tests {
         assert!(!list.action.resource_level());
         assert!(list.applies_to("*"));
         assert!(!list.applies_to("arn:aws:ivs:us-east-1:123456789012:stage/AbCd"));
+        // The same answers from the resource's types worked out once.
+        for resource in [
+            "*",
+            "arn:aws:ivs:us-east-1:123456789012:stage/AbCd",
+            "arn:aws:ivs:*:*:*",
+            "arn:aws:*:*:*:stage/*",
+            "arn:aws:ivs:us-east-1:123456789012:storage-configuration/x",
+            "arn:aws:iam::123456789012:policy/p",
+        ] {
+            let named = t.types_named_by(resource);
+            for a in [
+                token,
+                list,
+                t.action("ivs:StartComposition").unwrap(),
+                t.action("iam:CreatePolicyVersion").unwrap(),
+            ] {
+                assert_eq!(
+                    a.applies_to(resource),
+                    a.applies_to_types(&named),
+                    "{} on {resource}",
+                    a.full_name()
+                );
+            }
+        }
     }
 
     #[test]

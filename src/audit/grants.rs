@@ -14,7 +14,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::actions::{AccessLevel, ActionRef, Expansion, table};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::actions::{AccessLevel, ActionRef, Expansion, Named, ResourceType, table};
 use crate::kinds::{Kind, Reference};
 
 /// A statement's effect.
@@ -234,10 +237,33 @@ pub fn placeholder(text: &str) -> Option<Reference> {
     Reference::parse(text.strip_prefix("${")?.strip_suffix('}')?)
 }
 
-/// An ARN of the right shape for a resource of the stack, to match against the table's
-/// templates when the document holds its placeholder.
-fn example_arn(r: &Reference) -> Option<String> {
-    r.target.policy_arn_example("us-east-1", "123456789012")
+/// The table's resource type of each kind that policies can name (`Stage` for stages),
+/// found once from the kind's example ARN.
+static KIND_TYPES: LazyLock<HashMap<Kind, &'static ResourceType>> = LazyLock::new(|| {
+    Kind::ALL
+        .iter()
+        .filter_map(|k| {
+            let arn = k.policy_arn_example("us-east-1", "123456789012")?;
+            Some((*k, table().resource_type_of(&arn)?.1))
+        })
+        .collect()
+});
+
+/// The IAM resource type of a kind of the stack, when policies can name it.
+pub fn resource_type_of_kind(kind: Kind) -> Option<&'static ResourceType> {
+    KIND_TYPES.get(&kind).copied()
+}
+
+/// What a grant's target can name: the kind's resource type for a stack resource, else
+/// what its text matches.
+fn named_by(t: &Target, cache: &mut HashMap<String, Named>) -> Named {
+    if let Some(r) = &t.reference {
+        return Named::Types(resource_type_of_kind(r.target).into_iter().collect());
+    }
+    cache
+        .entry(t.text.clone())
+        .or_insert_with(|| table().types_named_by(&t.text))
+        .clone()
 }
 
 /// The grants of a document, one row per (statement, action, resource), in document
@@ -247,21 +273,17 @@ fn example_arn(r: &Reference) -> Option<String> {
 /// them); placeholders are recognised without it.
 pub fn grants(doc: &Value, resolve: &dyn Fn(&str) -> Option<Reference>) -> Vec<Grant> {
     let mut out = Vec::new();
+    let mut cache = HashMap::new();
     for st in statements(doc) {
         let targets = targets(&st, resolve);
+        // What each resource can name, worked out once for all the statement's actions.
+        let named: Vec<Named> = targets.iter().map(|t| named_by(t, &mut cache)).collect();
         for (action, access, action_index, via) in actions(&st) {
             let known = table().action(&action);
-            for target in &targets {
+            for (target, named) in targets.iter().zip(&named) {
                 let applies = match (&known, target.except) {
                     (None, _) | (_, true) => true,
-                    (Some(a), false) => {
-                        let arn = target
-                            .reference
-                            .as_ref()
-                            .and_then(example_arn)
-                            .unwrap_or_else(|| target.text.clone());
-                        a.applies_to(&arn)
-                    }
+                    (Some(a), false) => a.applies_to_types(named),
                 };
                 out.push(Grant {
                     statement: st.index,

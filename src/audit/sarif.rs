@@ -6,6 +6,7 @@
 //!
 //! Columns count Unicode code points (`columnKind`), as every ivstack position does.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -46,7 +47,7 @@ pub fn log(input: &Input<'_>) -> Value {
     for report in input.reports {
         let uri = artifact(&report.path, input.root, input.cwd);
         let index = LineIndex::new(&report.source);
-        let mut seen: Vec<String> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
         for f in &report.findings {
             results.push(result(f, &uri, &report.source, &index, &mut seen));
         }
@@ -154,7 +155,7 @@ fn result(
     uri: &(String, bool),
     source: &str,
     index: &LineIndex,
-    seen: &mut Vec<String>,
+    seen: &mut HashMap<String, usize>,
 ) -> Value {
     let d = &f.diagnostic;
     let mut text = d.message.clone();
@@ -173,8 +174,9 @@ fn result(
         uri.0,
         d.path.as_deref().unwrap_or("")
     );
-    let nth = seen.iter().filter(|k| **k == key).count();
-    seen.push(key.clone());
+    let count = seen.entry(key.clone()).or_default();
+    let nth = *count;
+    *count += 1;
     let fingerprint = hex::encode(Sha256::digest(format!("{key}\0{nth}").as_bytes()));
     let rule_index = rules::ALL
         .iter()

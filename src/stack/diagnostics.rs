@@ -266,15 +266,27 @@ impl Diagnostics {
 
     /// Findings as JSON values (one object per finding).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Array(self.items.iter().map(|d| self.item_json(d)).collect())
+        // One line index per file, not per finding: a file can have thousands of findings.
+        let indexes: Vec<LineIndex> = self
+            .sources
+            .iter()
+            .map(|(_, s)| LineIndex::new(s))
+            .collect();
+        serde_json::Value::Array(
+            self.items
+                .iter()
+                .map(|d| self.item_json(d, &indexes))
+                .collect(),
+        )
     }
 
-    fn item_json(&self, d: &Diagnostic) -> serde_json::Value {
+    fn item_json(&self, d: &Diagnostic, indexes: &[LineIndex]) -> serde_json::Value {
         let source = self
             .sources
             .iter()
-            .find(|(n, _)| *n == d.file)
-            .map(|(_, s)| (s.clone(), LineIndex::new(s)));
+            .zip(indexes)
+            .find(|((n, _), _)| *n == d.file)
+            .map(|((_, s), index)| (s, index));
         // The same computation as the text rendering's; the span's own line and column
         // only when the source is unknown.
         let line_col = |byte: usize, span: &Span| match &source {

@@ -12,7 +12,7 @@ pub mod markdown;
 mod risks;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::audit::actions::{AccessLevel, table};
 use crate::audit::glob;
@@ -167,6 +167,7 @@ fn stack(loaded: &LoadedStack) -> StackExplanation {
             risks: risks::sentences(rows),
         })
         .collect();
+    let on_stages = GrantsOn::new(s, &policy_rows, Kind::Stage);
     let stages = s
         .stages
         .iter()
@@ -174,7 +175,7 @@ fn stack(loaded: &LoadedStack) -> StackExplanation {
             id: id.clone(),
             name: st.name.clone().unwrap_or_else(|| default_name(s, id)),
             protected: st.protect,
-            granted: granted_on(s, &policy_rows, Kind::Stage, id),
+            granted: on_stages.on(s, id),
             recording: match &st.recording {
                 None => "not managed by this file (whatever the stage has now stays)".into(),
                 Some(r)
@@ -449,8 +450,7 @@ fn alarm_view(s: &StackFile, id: &str, a: &Alarm) -> AlarmView {
 /// The ARN template of a stack resource of `kind`, filled with what the stack knows:
 /// `arn:aws:ivs:us-west-2:123456789012:stage/<id>`.
 pub fn arn_pattern(s: &StackFile, kind: Kind) -> Option<String> {
-    let example = kind.policy_arn_example("us-east-1", "123456789012")?;
-    let (_, rt) = table().resource_type_of(&example)?;
+    let rt = grants::resource_type_of_kind(kind)?;
     Some(rt.arn_in_words(Some(&s.region), s.account.as_deref()))
 }
 
@@ -580,63 +580,109 @@ fn table_rows(s: &StackFile, rows: &[Grant]) -> Vec<Row> {
         .collect()
 }
 
-/// What each policy allows on one resource of the stack: "policy `p`: `a` (Write), ...".
-fn granted_on(
-    s: &StackFile,
-    policies: &[(String, Vec<Grant>)],
+/// Each policy's effective Allow grants that can act on resources of one kind, by the
+/// resource they name (so that each resource's view is a lookup, not a scan of every
+/// grant), and those granted through a pattern (`stage/*`, `*`).
+struct GrantsOn<'g> {
     kind: Kind,
-    id: &str,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    // Only actions that can act on a resource of this kind (not `ivs:ListPublicKeys`
-    // through `*`).
-    let example = kind.policy_arn_example(&s.region, "123456789012");
-    let acts_on = |g: &Grant| match (g.action_ref(), &example) {
-        (Some(a), Some(arn)) => a.applies_to(arn),
-        _ => true,
-    };
-    for (pid, rows) in policies {
-        let mut actions: Vec<String> = Vec::new();
-        let mut via: Vec<String> = Vec::new();
-        for g in rows.iter().filter(|g| {
-            g.effect == Effect::Allow
-                && g.applies
-                && acts_on(g)
-                && grants::covers(g, kind, id, &s.region, s.account.as_deref())
-        }) {
-            let level = g
-                .access
-                .map(|l| l.to_string())
-                .unwrap_or_else(|| "unknown".into());
-            let a = format!("`{}` ({level})", g.action);
-            if !actions.contains(&a) {
-                actions.push(a);
+    policies: Vec<PolicyGrantsOn<'g>>,
+}
+
+struct PolicyGrantsOn<'g> {
+    id: &'g str,
+    named: HashMap<&'g str, Vec<&'g Grant>>,
+    patterns: Vec<&'g Grant>,
+}
+
+impl<'g> GrantsOn<'g> {
+    fn new(s: &StackFile, policies: &'g [(String, Vec<Grant>)], kind: Kind) -> GrantsOn<'g> {
+        // Only actions that can act on this kind (not `ivs:ListPublicKeys` through `*`).
+        let named_by_kind = kind
+            .policy_arn_example(&s.region, "123456789012")
+            .map(|arn| table().types_named_by(&arn));
+        let mut acts: HashMap<&str, bool> = HashMap::new();
+        let mut out = Vec::new();
+        for (id, rows) in policies {
+            let mut named: HashMap<&str, Vec<&Grant>> = HashMap::new();
+            let mut patterns = Vec::new();
+            for g in rows
+                .iter()
+                .filter(|g| g.effect == Effect::Allow && g.applies)
+            {
+                let acts_on = *acts.entry(g.action.as_str()).or_insert_with(|| {
+                    match (g.action_ref(), &named_by_kind) {
+                        (Some(a), Some(n)) => a.applies_to_types(n),
+                        _ => true,
+                    }
+                });
+                if !acts_on {
+                    continue;
+                }
+                match &g.resource.reference {
+                    Some(r) if r.target == kind => named.entry(r.id.as_str()).or_default().push(g),
+                    Some(_) => {}
+                    None if !g.resource.except => patterns.push(g),
+                    None => {}
+                }
             }
-            if g.resource.reference.is_none() && !via.contains(&g.resource.text) {
-                via.push(g.resource.text.clone());
-            }
+            out.push(PolicyGrantsOn {
+                id: id.as_str(),
+                named,
+                patterns,
+            });
         }
-        if actions.is_empty() {
-            continue;
+        GrantsOn {
+            kind,
+            policies: out,
         }
-        let shown = if actions.len() > 8 {
-            format!(
-                "{} and {} more actions",
-                actions[..8].join(", "),
-                actions.len() - 8
-            )
-        } else {
-            actions.join(", ")
-        };
-        let through = if via.is_empty() {
-            String::new()
-        } else {
-            let v: Vec<String> = via.iter().map(|v| format!("`{v}`")).collect();
-            format!(" (through {})", v.join(", "))
-        };
-        out.push(format!("policy `{pid}`: {shown}{through}"));
     }
-    out
+
+    /// What each policy allows on resource `id`: "policy `p`: `a` (Write), ...".
+    fn on(&self, s: &StackFile, id: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.policies {
+            let mut actions: Vec<String> = Vec::new();
+            let mut via: Vec<String> = Vec::new();
+            let direct = p.named.get(id).into_iter().flatten();
+            let through = p
+                .patterns
+                .iter()
+                .filter(|g| grants::covers(g, self.kind, id, &s.region, s.account.as_deref()));
+            for g in direct.chain(through) {
+                let level = g
+                    .access
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "unknown".into());
+                let a = format!("`{}` ({level})", g.action);
+                if !actions.contains(&a) {
+                    actions.push(a);
+                }
+                if g.resource.reference.is_none() && !via.contains(&g.resource.text) {
+                    via.push(g.resource.text.clone());
+                }
+            }
+            if actions.is_empty() {
+                continue;
+            }
+            let shown = if actions.len() > 8 {
+                format!(
+                    "{} and {} more actions",
+                    actions[..8].join(", "),
+                    actions.len() - 8
+                )
+            } else {
+                actions.join(", ")
+            };
+            let through = if via.is_empty() {
+                String::new()
+            } else {
+                let v: Vec<String> = via.iter().map(|v| format!("`{v}`")).collect();
+                format!(" (through {})", v.join(", "))
+            };
+            out.push(format!("policy `{}`: {shown}{through}", p.id));
+        }
+        out
+    }
 }
 
 #[cfg(test)]

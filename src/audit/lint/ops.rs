@@ -42,12 +42,13 @@ pub(super) fn check(out: &mut Vec<Hit>, stack: &StackFile) {
             );
         }
     }
+    let watched: std::collections::HashSet<&str> = stack
+        .alarms
+        .values()
+        .filter_map(|a| a.stage.as_deref())
+        .collect();
     for id in stack.stages.keys() {
-        let watched = stack
-            .alarms
-            .values()
-            .any(|a| a.stage.as_deref() == Some(id.as_str()));
-        if !watched {
+        if !watched.contains(id.as_str()) {
             out.push(
                 Hit::key(
                     rules::STAGE_WITHOUT_ALARM,

@@ -164,9 +164,10 @@ pub(super) fn check(out: &mut Vec<Hit>, stack: &StackFile, id: &str, policy: &Po
             );
         }
         wildcard_actions(out, &paths, st, &owner);
-        if !st.resources.negated {
-            star_resources(out, &paths, st, &owner);
-            token_patterns(out, &paths, st, &owner);
+        if !st.resources.negated && !st.actions.negated {
+            let actions = statement_actions(st);
+            star_resources(out, &paths, st, &actions, &owner);
+            token_patterns(out, &paths, st, &actions, &owner);
             mismatches(out, stack, &paths, st, &owner);
         }
     }
@@ -266,7 +267,7 @@ fn wildcard_actions(out: &mut Vec<Hit>, paths: &Paths<'_>, st: &Statement, owner
     }
 }
 
-/// The table's actions a statement allows, with their element index.
+/// The table's actions a statement's `Action` names, each once.
 fn statement_actions(st: &Statement) -> Vec<ActionRef> {
     let mut out: Vec<ActionRef> = Vec::new();
     for pattern in &st.actions.items {
@@ -279,11 +280,13 @@ fn statement_actions(st: &Statement) -> Vec<ActionRef> {
     out
 }
 
-fn star_resources(out: &mut Vec<Hit>, paths: &Paths<'_>, st: &Statement, owner: &str) {
-    if st.actions.negated {
-        return;
-    }
-    let actions = statement_actions(st);
+fn star_resources(
+    out: &mut Vec<Hit>,
+    paths: &Paths<'_>,
+    st: &Statement,
+    actions: &[ActionRef],
+    owner: &str,
+) {
     for (r, resource) in st.resources.items.iter().enumerate() {
         if !effectively_star(resource) {
             continue;
@@ -330,11 +333,14 @@ fn star_resources(out: &mut Vec<Hit>, paths: &Paths<'_>, st: &Statement, owner: 
     }
 }
 
-fn token_patterns(out: &mut Vec<Hit>, paths: &Paths<'_>, st: &Statement, owner: &str) {
-    if st.actions.negated {
-        return;
-    }
-    let mints = statement_actions(st).iter().any(|a| a.is(CREATE_TOKEN));
+fn token_patterns(
+    out: &mut Vec<Hit>,
+    paths: &Paths<'_>,
+    st: &Statement,
+    actions: &[ActionRef],
+    owner: &str,
+) {
+    let mints = actions.iter().any(|a| a.is(CREATE_TOKEN));
     if !mints {
         return;
     }
@@ -377,12 +383,15 @@ fn mismatches(
         let Some(action) = table().action(pattern) else {
             continue;
         };
-        let applies = st.resources.items.iter().any(|r| {
-            let arn = grants::placeholder(r)
-                .and_then(|p| p.target.policy_arn_example("us-east-1", "123456789012"))
-                .unwrap_or_else(|| r.clone());
-            action.applies_to(&arn)
-        });
+        let applies = st
+            .resources
+            .items
+            .iter()
+            .any(|r| match grants::placeholder(r) {
+                Some(p) => grants::resource_type_of_kind(p.target)
+                    .is_some_and(|t| action.resource_types().any(|x| std::ptr::eq(x, t))),
+                None => action.applies_to(r),
+            });
         if applies {
             continue;
         }
