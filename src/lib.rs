@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: stack file (`stack`) → desired resources (`kinds`) → plan (`plan`,
 //! pure) → `apply`, with observation of the live account on the side (`aws`, `kinds`).
+//! `lock` keeps two runs from changing one stack at once (an S3 conditional write).
 //! The local AWS endpoint (for `--local` and `local serve`) is its own crate, `ivstack-local`.
 
 pub mod apply;
@@ -10,6 +11,7 @@ pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod kinds;
+pub mod lock;
 pub mod observe;
 pub mod plan;
 pub mod stack;

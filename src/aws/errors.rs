@@ -44,15 +44,21 @@ impl AwsError {
         self.code.as_deref() == Some(code)
     }
 
-    /// A call that succeeded but answered something unusable (not worth a retry).
-    pub fn unexpected(operation: &str, detail: &str) -> AwsError {
+    /// A failure that is not an AWS error response (e.g. a body that could not be read).
+    pub fn failed(operation: &str, detail: String, retryable: bool) -> AwsError {
         AwsError {
             operation: operation.to_string(),
             code: None,
-            detail: detail.to_string(),
-            retryable: false,
+            detail,
+            retryable,
             hint: String::new(),
         }
+    }
+
+    /// With `hint` (what to do) instead of the generic one.
+    pub fn with_hint(mut self, hint: &str) -> AwsError {
+        self.hint = format!("\n  hint: {hint}");
+        self
     }
 }
 

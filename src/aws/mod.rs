@@ -1,6 +1,8 @@
 //! Talking to AWS: client construction (standard credential chain, `--profile`,
 //! `--region`, `--endpoint-url`), the account lookup, client-side rate limits, and call
-//! accounting. IAM and Budgets are global services signed for us-east-1.
+//! accounting. IAM and Budgets are global services signed for us-east-1. S3 (the lock) is
+//! addressed path-style whenever a custom endpoint is used (the local endpoint serves only
+//! that), virtual-hosted otherwise.
 
 pub mod errors;
 pub mod limits;
@@ -42,6 +44,8 @@ pub struct Aws {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub budgets: aws_sdk_budgets::Client,
     pub sts: aws_sdk_sts::Client,
+    /// In the stack's region; [`Aws::s3_in`] for a bucket in another.
+    pub s3: aws_sdk_s3::Client,
     pub region: String,
     pub stats: CallStats,
     pub limits: RateLimits,
@@ -119,12 +123,20 @@ impl Aws {
                 .interceptor(errors::EndpointRecorder)
                 .build(),
         );
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&shared)
+                .force_path_style(opts.endpoint_url.is_some())
+                .interceptor(stats.clone())
+                .interceptor(errors::EndpointRecorder)
+                .build(),
+        );
         Ok(Aws {
             ivs,
             iam,
             cloudwatch,
             budgets,
             sts,
+            s3,
             region: opts.region.clone(),
             stats,
             limits: RateLimits::new(opts.rate_overrides.clone(), opts.rate_scale),
@@ -148,6 +160,17 @@ impl Aws {
             })
             .await
             .cloned()
+    }
+
+    /// The S3 client signed for `region` (a bucket lives in one region).
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            self.s3
+                .config()
+                .to_builder()
+                .region(Region::new(region.to_string()))
+                .build(),
+        )
     }
 
     /// Wait for the client-side rate limit of an operation.

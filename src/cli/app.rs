@@ -18,7 +18,10 @@ Exit codes:
        at or above --fail-on remains
   2    changes pending (plan --detailed-exitcode)
   130  interrupted (Ctrl-C) or --timeout reached, by plan, apply or destroy: what was in
-       flight finished; nothing was planned or changed after that; run again to converge";
+       flight finished; nothing was planned or changed after that; run again to converge
+       (a lock the run held is released first)
+
+force-unlock: 0 removed (or there was no lock), 1 not removed or error, 130 interrupted";
 
 /// Keep Amazon IVS Real-Time stages, IAM policies, CloudWatch alarms and AWS Budgets
 /// exactly as declarative YAML stack files say.
@@ -64,7 +67,10 @@ enum Command {
     Apply(ApplyArgs),
     /// Delete everything the stacks own, except protected resources.
     Destroy(ApplyArgs),
-    /// The local AWS endpoint (IVS Real-Time, IAM, STS, CloudWatch, Budgets).
+    /// Remove a stack's lock that a run left behind (killed or crashed), after showing its
+    /// holder and asking.
+    ForceUnlock(crate::cli::lock::ForceUnlockArgs),
+    /// The local AWS endpoint (IVS Real-Time, IAM, STS, CloudWatch, Budgets, S3).
     #[command(subcommand)]
     Local(LocalCommand),
 }
@@ -81,6 +87,7 @@ impl Command {
         match self {
             Command::Plan(a) => Some(&a.aws),
             Command::Apply(a) | Command::Destroy(a) => Some(&a.aws),
+            Command::ForceUnlock(a) => Some(&a.aws),
             _ => None,
         }
     }
@@ -94,6 +101,7 @@ impl Command {
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
+            Command::ForceUnlock(_) => "force-unlock",
             Command::Local(LocalCommand::Serve(_)) => "local serve",
         }
     }
@@ -146,7 +154,7 @@ fn global_args(cli: &Cli) -> Result<Option<GlobalArgs>, clap::Error> {
             Some(option) => Err(cmd.error(
                 clap::error::ErrorKind::ArgumentConflict,
                 format!(
-                    "{option} is an option of plan, apply and destroy; `{}` does not use it",
+                    "{option} is an option of plan, apply, destroy and force-unlock; `{}` does not use it",
                     cli.command.name()
                 ),
             )),
@@ -206,6 +214,7 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,
+        Command::ForceUnlock(args) => crate::cli::lock::force_unlock(aws()?, args, stop).await,
         Command::Local(LocalCommand::Serve(args)) => crate::cli::local::serve(args.clone(), stop)
             .await
             .map(|()| 0),

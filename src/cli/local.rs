@@ -72,6 +72,7 @@ impl ServeArgs {
             fault_rate: self.fault_rate,
             seed: self.seed,
             check_clock_skew: true,
+            owner: Some("ivstack local serve".to_string()),
             // Resource quota overrides are for tests and benchmarks (library callers).
             ..LocalConfig::default()
         }

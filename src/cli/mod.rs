@@ -6,6 +6,8 @@ pub mod explain;
 pub mod interrupt;
 pub mod lint;
 pub mod local;
+pub mod local_buckets;
+pub mod lock;
 pub mod output;
 pub mod redact;
 pub mod run;

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
 use super::interrupt::Stop;
+use super::lock::{LockArgs, StackLock, settle};
 use super::output::{self, say};
 use super::redact::redact;
 use super::session::{AwsArgs, GlobalArgs, Session};
@@ -59,6 +60,8 @@ pub struct ApplyArgs {
     /// Apply without asking (required when stdin is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
     // Last: its help heading would apply to the fields after it.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -162,6 +165,15 @@ async fn make_plan(session: &Session, stack: &StackFile, destroy: bool) -> anyho
             Err(session.stop.interrupted("reading the live account", false).into())
         }
     }
+}
+
+/// With `--local`, the buckets the stack's storage configurations name are created in the
+/// embedded endpoint first (see `local_buckets`); against AWS, nothing happens here.
+async fn local_buckets(session: &Session, stack: &StackFile) -> anyhow::Result<()> {
+    if session.local_endpoint().is_some() {
+        super::local_buckets::ensure(&session.aws, stack).await?;
+    }
+    Ok(())
 }
 
 /// Render a plan for standard output.
@@ -335,46 +347,56 @@ pub async fn apply_cmd(
         && let Some(bytes) = read_given(path)?
     {
         if let Some(saved) = parse_saved(path, &bytes)? {
-            return apply_saved(global, path, saved, stop).await;
+            return apply_saved(global, path, saved, &args.lock, stop).await;
         }
         preloaded = Some((path.clone(), bytes));
     }
     let stacks = load_all(&args.paths, color, preloaded)?;
+    let operation = if destroy { "destroy" } else { "apply" };
     let mut code = 0;
     for s in &stacks {
-        let session = Session::open(global, &s.model, stop).await?;
-        let plan = match make_plan(&session, &s.model, destroy).await {
-            Ok(p) => p,
+        let session = Session::open_waiting(global, &s.model, stop, args.lock.timeout()).await?;
+        // The lock is taken before the live account is read, and released whatever happens.
+        let lock = match StackLock::acquire(&session, &args.lock, &s.model, operation, stop).await {
+            Ok(lock) => lock,
             Err(e) => {
                 session.close().await?;
                 return Err(e);
             }
         };
-        // Shown if anyone reads it; a closed stdout does not stop the apply.
-        output::print_best_effort(&render::text(&plan, color));
-        if !plan.has_changes() {
-            session.close().await?;
-            continue;
-        }
-        match confirm(&plan, args.auto_approve, destroy, stop).await {
-            Ok(true) => {}
-            Ok(false) => {
-                session.close().await?;
-                say!("Apply cancelled; nothing was changed.");
-                return Ok(1);
-            }
-            Err(e) => {
-                session.close().await?;
-                return Err(e);
-            }
-        }
-        code = code.max(execute(global, &session, &plan).await);
+        let outcome = apply_stack(global, args, destroy, &session, &s.model).await;
+        let outcome = settle(outcome, lock.release().await);
         session.close().await?;
+        code = code.max(outcome?);
         if code != 0 {
             break;
         }
     }
     Ok(code)
+}
+
+/// Plan, show, confirm and execute one stack: its exit code.
+async fn apply_stack(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    destroy: bool,
+    session: &Session,
+    stack: &StackFile,
+) -> anyhow::Result<i32> {
+    if !destroy {
+        local_buckets(session, stack).await?;
+    }
+    let plan = make_plan(session, stack, destroy).await?;
+    // Shown if anyone reads it; a closed stdout does not stop the apply.
+    output::print_best_effort(&render::text(&plan, global.color()));
+    if !plan.has_changes() {
+        return Ok(0);
+    }
+    if !confirm(&plan, args.auto_approve, destroy, &session.stop).await? {
+        say!("Apply cancelled; nothing was changed.");
+        return Ok(1);
+    }
+    Ok(execute(global, session, &plan).await)
 }
 
 /// Ask for `yes` on the terminal. Ctrl-C (or the deadline) while waiting ends the command
@@ -476,6 +498,7 @@ async fn apply_saved(
     global: &GlobalArgs,
     file: &Path,
     saved: SavedPlan,
+    lock: &LockArgs,
     stop: &Stop,
 ) -> anyhow::Result<i32> {
     let bytes = crate::stack::load::read_file(&saved.stack_file).map_err(|diags| {
@@ -495,14 +518,37 @@ async fn apply_saved(
     }
     let model = load_bytes(&saved.stack_file, &bytes, false)
         .map_err(|d| anyhow::anyhow!("{}", d.render(false).trim_end()))?;
-    let session = Session::open(global, &model, stop).await?;
-    let current = match make_plan(&session, &model, saved.plan.destroy).await {
-        Ok(p) => p,
+    let session = Session::open_waiting(global, &model, stop, lock.timeout()).await?;
+    let operation = if saved.plan.destroy {
+        "destroy (saved plan)"
+    } else {
+        "apply (saved plan)"
+    };
+    let held = match StackLock::acquire(&session, lock, &model, operation, stop).await {
+        Ok(held) => held,
         Err(e) => {
             session.close().await?;
             return Err(e);
         }
     };
+    let outcome = apply_saved_locked(global, file, &saved, &session, &model).await;
+    let outcome = settle(outcome, held.release().await);
+    session.close().await?;
+    outcome
+}
+
+/// Re-observe, refuse a stale plan, apply it exactly: the exit code.
+async fn apply_saved_locked(
+    global: &GlobalArgs,
+    file: &Path,
+    saved: &SavedPlan,
+    session: &Session,
+    model: &StackFile,
+) -> anyhow::Result<i32> {
+    if !saved.plan.destroy {
+        local_buckets(session, model).await?;
+    }
+    let current = make_plan(session, model, saved.plan.destroy).await?;
     if current.observed != saved.plan.observed {
         let changed: Vec<String> = saved
             .plan
@@ -517,7 +563,6 @@ async fn apply_saved(
             )
             .map(|o| format!("{}.{}", o.kind, o.id))
             .collect();
-        session.close().await?;
         bail!(
             "stale plan: the live account changed since the plan in {} was made ({}); make a new plan",
             file.display(),
@@ -525,13 +570,11 @@ async fn apply_saved(
         );
     }
     output::print_best_effort(&render::text(&saved.plan, global.color()));
-    let code = if saved.plan.has_changes() {
-        execute(global, &session, &saved.plan).await
+    Ok(if saved.plan.has_changes() {
+        execute(global, session, &saved.plan).await
     } else {
         0
-    };
-    session.close().await?;
-    Ok(code)
+    })
 }
 
 /// Load and validate one stack file from its bytes: the model, or the findings (warnings

@@ -3,13 +3,15 @@
 //! AWS or the embedded local endpoint), the account guard, and the run's [`Stop`].
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::interrupt::Stop;
+use super::output::say;
 use crate::aws::{Aws, ConnectOptions};
 use crate::stack::model::StackFile;
 use ivstack_local::{LocalConfig, LocalEndpoint};
@@ -25,7 +27,7 @@ pub const DEFAULT_TIMEOUT: u64 = 1800;
 /// command and after it: [`GlobalArgs::resolve`] merges the two places, the later one
 /// winning.
 #[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "AWS options (plan, apply, destroy)")]
+#[command(next_help_heading = "AWS options (plan, apply, destroy, force-unlock)")]
 pub struct AwsArgs {
     /// AWS profile from the shared config files.
     #[arg(long)]
@@ -194,15 +196,28 @@ pub struct Session {
 impl Session {
     /// Connect for `stack` and enforce its account guard before anything else happens.
     /// Stopping (Ctrl-C, `--timeout`) while connecting ends in [`super::interrupt::Interrupted`].
+    /// With `--local`, waits up to the default `--lock-timeout` for another process to
+    /// release the local state file.
     pub async fn open(
         global: &GlobalArgs,
         stack: &StackFile,
         stop: &Stop,
     ) -> anyhow::Result<Session> {
+        let wait = Duration::from_secs(super::lock::DEFAULT_LOCK_TIMEOUT);
+        Self::open_waiting(global, stack, stop, wait).await
+    }
+
+    /// [`Session::open`], waiting up to `local_wait` for the local state file.
+    pub async fn open_waiting(
+        global: &GlobalArgs,
+        stack: &StackFile,
+        stop: &Stop,
+        local_wait: Duration,
+    ) -> anyhow::Result<Session> {
         if stop.is_stopped() {
             return Err(stop.interrupted_before(&stack.stack).into());
         }
-        let connecting = Self::connect(global, stack, stop.clone());
+        let connecting = Self::connect(global, stack, stop.clone(), local_wait);
         tokio::select! {
             session = connecting => session,
             () = stop.stopped() => Err(stop
@@ -215,6 +230,7 @@ impl Session {
         global: &GlobalArgs,
         stack: &StackFile,
         stop: Stop,
+        local_wait: Duration,
     ) -> anyhow::Result<Session> {
         if let Some(r) = &global.region
             && r != &stack.region
@@ -246,16 +262,10 @@ impl Session {
             let config = LocalConfig {
                 state_file: Some(global.local_state.clone()),
                 region: stack.region.clone(),
+                owner: Some(super::lock::command_line()),
                 ..LocalConfig::default()
             };
-            let endpoint = ivstack_local::start(config.clone())
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot start the embedded local endpoint (state {})",
-                        global.local_state.display()
-                    )
-                })?;
+            let endpoint = start_local(&config, &global.local_state, local_wait).await?;
             opts.endpoint_url = Some(endpoint.url().to_string());
             opts.static_credentials = Some((config.access_key, config.secret_key));
             local = Some(endpoint);
@@ -289,6 +299,11 @@ impl Session {
         Ok(session)
     }
 
+    /// The embedded endpoint, with `--local`.
+    pub fn local_endpoint(&self) -> Option<&LocalEndpoint> {
+        self.local.as_ref()
+    }
+
     /// One line on the AWS traffic of this session, for -v and summaries.
     pub fn traffic_line(&self) -> String {
         let t = self.aws.stats.totals();
@@ -304,5 +319,63 @@ impl Session {
             local.shutdown().await?;
         }
         Ok(())
+    }
+}
+
+/// Start the embedded endpoint on `state`. Another ivstack process using the same state
+/// file holds it for as long as it runs: that is the local form of the stack lock, so this
+/// one says who holds it and waits (with backoff, up to `wait`) until it is free, rather
+/// than fail on a state file in use. Ctrl-C ends the wait (the caller's `Stop`).
+async fn start_local(
+    config: &LocalConfig,
+    state: &Path,
+    wait: Duration,
+) -> anyhow::Result<LocalEndpoint> {
+    use ivstack_local::store::StoreError;
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut delays = crate::lock::backoff();
+    let mut told = false;
+    loop {
+        let err = match ivstack_local::start(config.clone()).await {
+            Ok(endpoint) => {
+                if told {
+                    say!("The local endpoint's state is free now; going on.");
+                }
+                return Ok(endpoint);
+            }
+            Err(e) => e,
+        };
+        let Some(StoreError::Locked { holder, .. }) = err.downcast_ref::<StoreError>() else {
+            return Err(err.context(format!(
+                "cannot start the embedded local endpoint (state {})",
+                state.display()
+            )));
+        };
+        let who = holder
+            .as_ref()
+            .map_or_else(|| "another process".to_string(), |h| h.to_string());
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            bail!(
+                "the local endpoint's state {} is in use by {who}{}: let that run finish (or use \
+                 another --local-state)",
+                state.display(),
+                if wait.is_zero() {
+                    String::new()
+                } else {
+                    format!(", still after {}s", wait.as_secs())
+                }
+            );
+        }
+        if !told {
+            say!(
+                "Waiting for the lock held by {who}: it is using the local endpoint's state {} \
+                 (waiting up to {}s; Ctrl-C to give up)",
+                state.display(),
+                wait.as_secs()
+            );
+            told = true;
+        }
+        tokio::time::sleep(delays.next().unwrap_or(crate::lock::MAX_DELAY).min(left)).await;
     }
 }

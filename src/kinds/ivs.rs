@@ -126,5 +126,11 @@ where
 pub fn created_arn(arn: Option<&str>, operation: &str) -> Result<String, AwsError> {
     arn.filter(|a| !a.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| AwsError::unexpected(operation, "the response names no resource ARN"))
+        .ok_or_else(|| {
+            AwsError::failed(
+                operation,
+                "the response names no resource ARN".into(),
+                false,
+            )
+        })
 }

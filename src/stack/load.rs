@@ -342,6 +342,7 @@ fn partial_model(checked: &Checked, schema: &Schema, root: &yaml::Node) -> Stack
         region: one(checked, schema, field("region")),
         account: one(checked, schema, field("account")),
         tags: one(checked, schema, field("tags")),
+        lock: one(checked, schema, field("lock")),
         ..StackFile::default()
     };
     // The resource sections come from the kind registry.

@@ -59,6 +59,17 @@ macro_rules! stack_file {
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
             pub tags: BTreeMap<String, String>,
 
+            /// Where `apply` and `destroy` take this stack's lock, so that two runs never change
+            /// it at once: `s3://BUCKET/PREFIX` (the lock object is `PREFIX/<stack>.lock`, written
+            /// with an S3 conditional write). `--lock` overrides it. The credentials need
+            /// s3:PutObject, s3:GetObject and s3:DeleteObject on the prefix. Plans do not lock.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[schemars(
+                pattern(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"),
+                extend("patternErrorMessage" = "must be an S3 location `s3://BUCKET/PREFIX` with a bucket name of lowercase letters, digits, `.` and `-`, e.g. `s3://my-locks/ivstack`")
+            )]
+            pub lock: Option<String>,
+
             $(
                 $(#[$doc])*
                 #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -47,6 +47,15 @@ budgets:
     emails: [ops@example.com]
 "#;
 
+/// S3 buckets (and their regions) that the stacks of these tests record to: `STACK`,
+/// `stacks/production.yaml` and the family tests.
+const BUCKETS: &[(&str, &str)] = &[
+    ("e2e-recordings", "us-east-1"),
+    ("live-prod-recordings-123456789012", "us-west-2"),
+    ("fam-recordings", "us-east-1"),
+    ("fam-archive", "us-east-1"),
+];
+
 pub(crate) struct World {
     pub(crate) endpoint: LocalEndpoint,
     pub(crate) dir: tempfile::TempDir,
@@ -57,9 +66,22 @@ impl World {
         World::with(LocalConfig::default()).await
     }
 
-    pub(crate) async fn with(config: LocalConfig) -> World {
+    /// An endpoint with `config` and nothing in it: no buckets either.
+    async fn bare(config: LocalConfig) -> World {
         World {
             endpoint: common::start_local_with(config).await,
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub(crate) async fn with(config: LocalConfig) -> World {
+        let endpoint = common::start_local_with(config).await;
+        // The buckets the test stacks' storage configurations name exist first, as on AWS.
+        for (bucket, region) in BUCKETS {
+            common::create_bucket(&endpoint, bucket, region).await;
+        }
+        World {
+            endpoint,
             dir: tempfile::tempdir().expect("tempdir"),
         }
     }
@@ -490,7 +512,7 @@ async fn a_failed_create_stage_is_reported_as_create_stage_even_when_the_check_f
     use ivstack::aws::{Aws, ConnectOptions};
     use ivstack::kinds::{Kind, Known, desired_of};
     // Every request fails (throttling, 500 or a dropped connection: all worth a retry).
-    let w = World::with(LocalConfig {
+    let w = World::bare(LocalConfig {
         fault_rate: 1.0,
         seed: Some(8),
         ..LocalConfig::default()

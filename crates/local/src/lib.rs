@@ -1,18 +1,18 @@
-//! The local AWS endpoint: IVS Real-Time, IAM, STS, CloudWatch and Budgets on one loopback
-//! port, faithful enough that any AWS SDK works against it unchanged.
+//! The local AWS endpoint: IVS Real-Time, IAM, STS, CloudWatch, Budgets and S3 on one
+//! loopback port, faithful enough that any AWS SDK works against it unchanged.
 //!
 //! Layout, following a request:
 //! - `server` — HTTP: accept, read, answer, shut down;
 //! - `pipeline` — the one pipeline: route → admit → decode → validate → handle → encode;
 //! - `sigv4` — signature verification; `knobs` — the clock, rate quotas, latency, faults,
 //!   counters;
-//! - `protocol/` — one module per wire protocol (restJson1, awsJson, awsQuery, RPC v2
-//!   CBOR): routing, decoding, encoding, errors;
+//! - `protocol/` — one module per wire protocol (restJson1, restXml, awsJson, awsQuery,
+//!   RPC v2 CBOR): routing, decoding, encoding, errors;
 //! - `document` — the protocol-neutral value; `shape` — input shapes and the validator;
 //! - `paging`, `tags`, `time` — pieces every service shares;
-//! - `service` — what a service is: a table of operation rows; `services/` — the five
+//! - `service` — what a service is: a table of operation rows; `services/` — the six
 //!   services, each `mod.rs` (the table), `shapes.rs`, `handlers.rs`, `state.rs` (STS, with
-//!   one operation, is one file);
+//!   one operation, is one file; S3's handlers are `buckets.rs` and `objects.rs`);
 //! - `state` — the persisted world; `store` — locking and atomic persistence.
 //!
 //! The `ivstack local serve` command lives in the CLI crate.
@@ -86,6 +86,9 @@ pub struct LocalConfig {
     /// [`services::resource_quotas`]). Only enforced with `quotas_aws`; a name that is not
     /// a quota, or a quota AWS does not adjust, is refused when the endpoint starts.
     pub resource_quotas: BTreeMap<String, u64>,
+    /// What the process using `state_file` is (e.g. its command line, without secrets):
+    /// written into the state file's lock, so that another process finds out who holds it.
+    pub owner: Option<String>,
 }
 
 impl Default for LocalConfig {
@@ -105,6 +108,7 @@ impl Default for LocalConfig {
             seed: None,
             check_clock_skew: true,
             resource_quotas: BTreeMap::new(),
+            owner: None,
         }
     }
 }
@@ -127,6 +131,7 @@ impl std::fmt::Debug for LocalConfig {
             .field("seed", &self.seed)
             .field("check_clock_skew", &self.check_clock_skew)
             .field("resource_quotas", &self.resource_quotas)
+            .field("owner", &self.owner)
             .finish()
     }
 }
@@ -160,7 +165,7 @@ pub async fn start_with_clock(config: LocalConfig, clock: Clock) -> anyhow::Resu
     }
     services::check_quota_overrides(&config.resource_quotas)?;
     let store = match &config.state_file {
-        Some(path) => store::Store::open(path)?,
+        Some(path) => store::Store::open_as(path, config.owner.as_deref())?,
         None => store::Store::in_memory(LocalState::default()),
     };
     let (listener, addr) = server::bind(&config)

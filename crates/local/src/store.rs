@@ -9,7 +9,9 @@
 //! - writes are atomic (temp file in the same directory, fsync, rename) so a crash leaves
 //!   either the old or the new state;
 //! - an exclusive advisory lock on `FILE.lock` is held for the life of the store, so a
-//!   second process using the same file refuses to start instead of losing writes;
+//!   second process using the same file refuses to start instead of losing writes; the
+//!   holder writes who it is into `FILE.lock` ([`StateHolder`]: pid, since when, and what
+//!   the embedding program says it is), so the second process can say who holds it;
 //! - a process killed during a write leaves its temp file `.FILE.tmp-<pid>` behind: once
 //!   the lock is ours, no other process can be writing this state file, so such files are
 //!   stale and are removed (only files of exactly that name pattern, in the same directory).
@@ -58,9 +60,15 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     #[error(
-        "state file {path} is in use by another process (lock {lock} is held); stop it or use another --state file"
+        "state file {path} is in use by another process ({}lock {lock} is held); stop it or use another --state file",
+        holder.as_ref().map(|h| format!("{h}; ")).unwrap_or_default()
     )]
-    Locked { path: PathBuf, lock: PathBuf },
+    Locked {
+        path: PathBuf,
+        lock: PathBuf,
+        /// Who holds it, as it wrote itself into the lock file (absent if unreadable).
+        holder: Option<StateHolder>,
+    },
     #[error("cannot lock {lock}: {source}")]
     Lock {
         lock: PathBuf,
@@ -71,6 +79,27 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// Who holds a state file: written into its lock file by the process that locked it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StateHolder {
+    pub pid: u32,
+    /// When it took the lock (ISO-8601 UTC).
+    pub since: String,
+    /// What the holder says it is (`ivstack apply --local ...`), if it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+impl std::fmt::Display for StateHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {}", self.pid)?;
+        if let Some(owner) = &self.owner {
+            write!(f, ", `{owner}`")?;
+        }
+        write!(f, ", since {}", self.since)
+    }
 }
 
 /// Read and check a state file without locking it. `Ok(None)` if it does not exist.
@@ -187,10 +216,17 @@ impl Store {
     /// Open (lock, then load) a persisted store. A missing file starts empty and is created
     /// on the first mutation.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_as(path, None)
+    }
+
+    /// [`Store::open`], recording `owner` (what this process is, for the message another
+    /// process gets while this one holds the file) in the lock file.
+    pub fn open_as(path: &Path, owner: Option<&str>) -> Result<Store, StoreError> {
         let lock_path = lock_path(path);
-        let lock = OpenOptions::new()
+        let mut lock = OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&lock_path)
             .map_err(|source| StoreError::Lock {
@@ -200,9 +236,13 @@ impl Store {
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read(&lock_path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok());
                 return Err(StoreError::Locked {
                     path: path.to_path_buf(),
                     lock: lock_path,
+                    holder,
                 });
             }
             Err(std::fs::TryLockError::Error(source)) => {
@@ -211,6 +251,23 @@ impl Store {
                     source,
                 });
             }
+        }
+        // Best effort: the lock itself is what excludes others; this only names us.
+        let holder = StateHolder {
+            pid: std::process::id(),
+            since: crate::time::iso8601_secs(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0),
+            ),
+            owner: owner.map(str::to_string),
+        };
+        if let Ok(json) = serde_json::to_vec(&holder) {
+            let _ = lock
+                .set_len(0)
+                .and_then(|()| lock.write_all(&json))
+                .and_then(|()| lock.flush());
         }
         remove_stale_temp_files(path);
         let state = load(path)?.unwrap_or_default();
@@ -292,6 +349,35 @@ pub fn lock_path(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A second opener learns who holds the file, as the holder wrote itself.
+    #[test]
+    fn the_holder_is_named_to_a_second_opener() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let first = Store::open_as(&path, Some("ivstack apply --local")).unwrap();
+        let Err(err @ StoreError::Locked { .. }) = Store::open(&path) else {
+            panic!("the second open must fail");
+        };
+        let StoreError::Locked { holder, .. } = &err else {
+            unreachable!()
+        };
+        let holder = holder.clone().expect("holder written");
+        assert_eq!(holder.pid, std::process::id());
+        assert_eq!(holder.owner.as_deref(), Some("ivstack apply --local"));
+        let msg = err.to_string();
+        assert!(msg.contains("`ivstack apply --local`"), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
+        drop(first);
+        // Free again: the next holder replaces the record.
+        let _second = Store::open(&path).unwrap();
+        let again: StateHolder =
+            serde_json::from_slice(&std::fs::read(lock_path(&path)).unwrap()).unwrap();
+        assert_eq!(again.owner, None);
+    }
 
     /// Issue 8, defect 9: temp files of a killed writer go when the store opens, and only
     /// those: other files, other state files' temp files and names that merely look alike

@@ -13,6 +13,8 @@ protocols moto serves (json, query), prints every difference from AWS's document
 behaviour and exits 0: it is a parity report, not a test.
 """
 
+import atexit
+import shutil
 import datetime
 import gzip
 import json
@@ -59,6 +61,8 @@ def forced_model_dir(protocol):
     model["metadata"]["protocol"] = protocol
     model["metadata"]["protocols"] = [protocol]
     root = tempfile.mkdtemp(prefix=f"cw-{protocol}-")
+    # Removed when the script ends, however it ends.
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     target = os.path.join(root, "cloudwatch", "2010-08-01")
     os.makedirs(target)
     with open(os.path.join(target, "service-2.json"), "w") as f:
