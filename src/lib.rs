@@ -7,6 +7,7 @@
 //! The local AWS endpoint (for `--local` and `local serve`) is its own crate, `ivstack-local`.
 
 pub mod apply;
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod kinds;

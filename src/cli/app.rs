@@ -14,7 +14,8 @@ use crate::cli::session::{AwsArgs, GlobalArgs};
 const EXIT_CODES: &str = "\
 Exit codes:
   0    success, or nothing to do (also when standard output is closed early: `plan | head`)
-  1    error (invalid stack file, AWS error, refused or failed apply)
+  1    error (invalid stack file, AWS error, refused or failed apply); lint: a finding
+       at or above --fail-on remains
   2    changes pending (plan --detailed-exitcode)
   130  interrupted (Ctrl-C) or --timeout reached, by plan, apply or destroy: what was in
        flight finished; nothing was planned or changed after that; run again to converge
@@ -56,6 +57,10 @@ enum Command {
     Validate(crate::cli::validate::ValidateArgs),
     /// Print the JSON Schema of stack files (for editors).
     Schema(crate::cli::schema::SchemaArgs),
+    /// Least-privilege and operational findings, as text, JSON or SARIF; no network.
+    Lint(crate::cli::lint::LintArgs),
+    /// What the stacks grant, watch and cost, in words (text or Markdown); no network.
+    Explain(crate::cli::explain::ExplainArgs),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
@@ -91,6 +96,8 @@ impl Command {
         match self {
             Command::Validate(_) => "validate",
             Command::Schema(_) => "schema",
+            Command::Lint(_) => "lint",
+            Command::Explain(_) => "explain",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
@@ -177,7 +184,10 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         // Commands that talk to AWS, and the endpoint, stop gracefully on Ctrl-C; the
         // offline commands keep the default (Ctrl-C ends them at once).
-        if matches!(cli.command, Command::Validate(_) | Command::Schema(_)) {
+        if matches!(
+            cli.command,
+            Command::Validate(_) | Command::Schema(_) | Command::Lint(_) | Command::Explain(_)
+        ) {
             return dispatch(&cli, global.as_ref(), &stop).await;
         }
         if let Err(e) = stop.listen_for_ctrl_c() {
@@ -199,6 +209,8 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
     match &cli.command {
         Command::Validate(args) => crate::cli::validate::run(args, cli.common.no_color),
         Command::Schema(args) => crate::cli::schema::run(args),
+        Command::Lint(args) => crate::cli::lint::run(args, cli.common.no_color),
+        Command::Explain(args) => crate::cli::explain::run(args, cli.common.no_color),
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,

@@ -2,7 +2,9 @@
 //! what they share (stopping, output, redaction). `main.rs` only calls `app::main`.
 
 pub mod app;
+pub mod explain;
 pub mod interrupt;
+pub mod lint;
 pub mod local;
 pub mod local_buckets;
 pub mod lock;

@@ -33,6 +33,8 @@ pub struct Span {
 pub enum Severity {
     Error,
     Warning,
+    /// Informational (lint's unused suppressions); never makes a file invalid.
+    Note,
 }
 
 impl Severity {
@@ -40,6 +42,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         }
     }
 }
@@ -175,7 +178,15 @@ impl Diagnostics {
     }
 
     pub fn warning_count(&self) -> usize {
-        self.items.len() - self.error_count()
+        self.count(Severity::Warning)
+    }
+
+    pub fn note_count(&self) -> usize {
+        self.count(Severity::Note)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.items.iter().filter(|d| d.severity == severity).count()
     }
 
     /// Order findings by file, then position, so output is stable and reads top to bottom.
@@ -193,6 +204,16 @@ impl Diagnostics {
 
     /// Render every finding compiler-style, with ANSI colour when `color` is true.
     pub fn render(&self, color: bool) -> String {
+        self.render_as(color, false)
+    }
+
+    /// As [`Diagnostics::render`], with each finding's code in its headline
+    /// (`warning[IVS011]: ...`), for findings whose codes are documented rule ids.
+    pub fn render_with_codes(&self, color: bool) -> String {
+        self.render_as(color, true)
+    }
+
+    fn render_as(&self, color: bool, codes: bool) -> String {
         let files = Sources::new(&self.sources);
         let config = Config {
             chars: Chars::ascii(),
@@ -205,11 +226,14 @@ impl Diagnostics {
         };
         for d in &self.items {
             let file_id = self.sources.iter().position(|(n, _)| *n == d.file);
-            let cs = if d.hide_source {
+            let mut cs = if d.hide_source {
                 hidden_source(d, file_id.and_then(|id| files.get(id).ok()))
             } else {
                 to_codespan(d, file_id)
             };
+            if codes {
+                cs = cs.with_code(d.code);
+            }
             if term::emit_to_write_style(&mut buffer, &config, &files, &cs).is_err() {
                 // A span outside the file would be our bug; still show the message.
                 let _ = std::io::Write::write_all(
@@ -223,28 +247,46 @@ impl Diagnostics {
 
     /// A one-line summary such as `2 errors, 1 warning`.
     pub fn summary(&self) -> String {
-        let e = self.error_count();
-        let w = self.warning_count();
         let plural = |n: usize, s: &str| format!("{n} {s}{}", if n == 1 { "" } else { "s" });
-        match (e, w) {
-            (0, 0) => "no findings".to_string(),
-            (e, 0) => plural(e, "error"),
-            (0, w) => plural(w, "warning"),
-            (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+        let parts: Vec<String> = [
+            (self.error_count(), "error"),
+            (self.warning_count(), "warning"),
+            (self.note_count(), "note"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, s)| plural(n, s))
+        .collect();
+        if parts.is_empty() {
+            "no findings".to_string()
+        } else {
+            parts.join(", ")
         }
     }
 
     /// Findings as JSON values (one object per finding).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Array(self.items.iter().map(|d| self.item_json(d)).collect())
+        // One line index per file, not per finding: a file can have thousands of findings.
+        let indexes: Vec<LineIndex> = self
+            .sources
+            .iter()
+            .map(|(_, s)| LineIndex::new(s))
+            .collect();
+        serde_json::Value::Array(
+            self.items
+                .iter()
+                .map(|d| self.item_json(d, &indexes))
+                .collect(),
+        )
     }
 
-    fn item_json(&self, d: &Diagnostic) -> serde_json::Value {
+    fn item_json(&self, d: &Diagnostic, indexes: &[LineIndex]) -> serde_json::Value {
         let source = self
             .sources
             .iter()
-            .find(|(n, _)| *n == d.file)
-            .map(|(_, s)| (s.clone(), LineIndex::new(s)));
+            .zip(indexes)
+            .find(|((n, _), _)| *n == d.file)
+            .map(|((_, s), index)| (s, index));
         // The same computation as the text rendering's; the span's own line and column
         // only when the source is unknown.
         let line_col = |byte: usize, span: &Span| match &source {
@@ -373,6 +415,7 @@ fn to_codespan(d: &Diagnostic, file_id: Option<usize>) -> CsDiagnostic<usize> {
     let severity = match d.severity {
         Severity::Error => CsSeverity::Error,
         Severity::Warning => CsSeverity::Warning,
+        Severity::Note => CsSeverity::Note,
     };
     let mut cs = CsDiagnostic::new(severity).with_message(&d.message);
     if let (Some(id), Some(span)) = (file_id, d.span) {

@@ -178,9 +178,9 @@ pub fn diagnostics(
             } else {
                 spans.value_span(&f.path)
             };
-            let mut d = match f.severity {
-                Severity::Error => Diagnostic::error(f.code, file, f.message),
-                Severity::Warning => Diagnostic::warning(f.code, file, f.message),
+            let mut d = Diagnostic {
+                severity: f.severity,
+                ..Diagnostic::error(f.code, file, f.message)
             }
             .at(span)
             .path(f.path);

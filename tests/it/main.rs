@@ -1,13 +1,15 @@
 //! ivstack's own integration tests, one binary (linking the AWS SDK once): the binary end
 //! to end against the local endpoint (`e2e`, and per kind of the IVS Real-Time family
-//! `family`), plan renderings (`render`), stack-file
-//! validation (`validate`), raw IAM policy documents (`policy_document`), positions of
-//! findings (`positions`), the binary's reliability and security (`reliability`), and the
-//! lock per stack (`lock`).
+//! `family`), plan renderings (`render`), stack-file validation (`validate`), raw IAM
+//! policy documents (`policy_document`), positions of findings (`positions`), the binary's
+//! reliability and security (`reliability`), the lock per stack (`lock`), and the audit
+//! commands (`lint`, `explain`).
 
 mod common;
 mod e2e;
+mod explain;
 mod family;
+mod lint;
 mod lock;
 mod policy_document;
 mod positions;

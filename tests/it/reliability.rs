@@ -506,6 +506,9 @@ fn read_only_commands_end_quietly_when_stdout_is_closed() {
             stack.to_str().expect("utf-8"),
         ],
         vec!["schema"],
+        vec!["lint", stack.to_str().expect("utf-8")],
+        vec!["lint", "--format", "sarif", stack.to_str().expect("utf-8")],
+        vec!["explain", stack.to_str().expect("utf-8")],
     ] {
         let out = ivstack(dir.path())
             .args(&args)

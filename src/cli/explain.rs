@@ -1,0 +1,80 @@
+//! `ivstack explain [PATH...] [--output text|markdown]`: what the stacks grant, to whom,
+//! on which stage, what watches them and what they may cost, in words; offline. Exit 1
+//! when a file does not validate (its findings are shown as `validate` shows them, on
+//! standard error), 0 otherwise.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::output::with_stdout_closed;
+use super::validate::stack_files;
+use crate::audit::explain;
+use crate::stack::diagnostics::color_for_stderr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainOutput {
+    /// For the terminal.
+    Text,
+    /// For a pull request comment: tables, collapsed details.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// Stack files or directories (all *.yaml / *.yml within, sorted). Default: ./stacks
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainOutput::Text)]
+    pub output: ExplainOutput,
+}
+
+/// Run `explain`, printing to standard output.
+pub fn run(args: &ExplainArgs, no_color: bool) -> anyhow::Result<i32> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr();
+    run_to(args, &mut out, &mut err, !no_color && color_for_stderr()).map_err(with_stdout_closed)
+}
+
+/// Run `explain`, writing to `out` and `err` (tests use buffers); `color` is for the
+/// findings of invalid files.
+pub fn run_to(
+    args: &ExplainArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    color: bool,
+) -> anyhow::Result<i32> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from("stacks")]
+    } else {
+        args.paths.clone()
+    };
+    let mut loaded = Vec::new();
+    let mut invalid = 0;
+    for f in stack_files(&paths)? {
+        match crate::stack::load_file(&f) {
+            Ok(l) => loaded.push(l),
+            Err(diags) => {
+                write!(err, "{}", diags.render(color))?;
+                invalid += 1;
+            }
+        }
+    }
+    if invalid > 0 {
+        writeln!(
+            err,
+            "{invalid} invalid stack file(s) not explained (see `ivstack validate`)"
+        )?;
+    }
+    let ex = explain::explain(&loaded);
+    let text = match args.output {
+        ExplainOutput::Text => explain::text::render(&ex),
+        ExplainOutput::Markdown => explain::markdown::render(&ex),
+    };
+    write!(out, "{text}")?;
+    out.flush()?;
+    Ok(if invalid > 0 { 1 } else { 0 })
+}
