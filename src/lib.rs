@@ -12,3 +12,4 @@ pub mod kinds;
 pub mod observe;
 pub mod plan;
 pub mod stack;
+pub mod token;

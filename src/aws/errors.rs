@@ -43,6 +43,17 @@ impl AwsError {
     pub fn code_is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
+
+    /// An answer that lacks what the operation promises (not retried).
+    pub fn unexpected(operation: &str, detail: &str) -> AwsError {
+        AwsError {
+            operation: operation.to_string(),
+            code: None,
+            detail: detail.to_string(),
+            retryable: false,
+            hint: String::new(),
+        }
+    }
 }
 
 /// Describe an SDK error from `operation`.

@@ -59,6 +59,9 @@ enum Command {
     Apply(ApplyArgs),
     /// Delete everything the stacks own, except protected resources.
     Destroy(ApplyArgs),
+    /// Mint participant tokens for a stage of a stack, by its logical id (tokens go to
+    /// standard output only).
+    Token(crate::cli::token::TokenArgs),
     /// The local AWS endpoint (IVS Real-Time, IAM, STS, CloudWatch, Budgets).
     #[command(subcommand)]
     Local(LocalCommand),
@@ -76,6 +79,7 @@ impl Command {
         match self {
             Command::Plan(a) => Some(&a.aws),
             Command::Apply(a) | Command::Destroy(a) => Some(&a.aws),
+            Command::Token(a) => Some(&a.aws),
             _ => None,
         }
     }
@@ -87,6 +91,7 @@ impl Command {
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
+            Command::Token(_) => "token",
             Command::Local(LocalCommand::Serve(_)) => "local serve",
         }
     }
@@ -194,6 +199,7 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,
+        Command::Token(args) => crate::cli::token::run(aws()?, args, stop).await,
         Command::Local(LocalCommand::Serve(args)) => crate::cli::local::serve(args.clone(), stop)
             .await
             .map(|()| 0),

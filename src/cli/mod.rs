@@ -9,4 +9,5 @@ pub mod redact;
 pub mod run;
 pub mod schema;
 pub mod session;
+pub mod token;
 pub mod validate;
