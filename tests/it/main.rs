@@ -1,12 +1,16 @@
 //! ivstack's own integration tests, one binary (linking the AWS SDK once): the binary end
 //! to end against the local endpoint (`e2e`), plan renderings (`render`), stack-file
 //! validation (`validate`), raw IAM policy documents (`policy_document`), positions of
-//! findings (`positions`) and the binary's reliability and security (`reliability`).
+//! findings (`positions`), the binary's reliability and security (`reliability`), participant
+//! tokens (`token`), the reconciler (`watch`) and the CI recipes (`ci_recipes`); `binary`
+//! runs the binary for the last three.
 
+mod binary;
 mod common;
 mod e2e;
 mod policy_document;
 mod positions;
 mod reliability;
 mod render;
+mod token;
 mod validate;
