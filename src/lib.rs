@@ -13,3 +13,4 @@ pub mod observe;
 pub mod plan;
 pub mod stack;
 pub mod token;
+pub mod watch;

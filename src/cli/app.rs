@@ -62,6 +62,9 @@ enum Command {
     /// Mint participant tokens for a stage of a stack, by its logical id (tokens go to
     /// standard output only).
     Token(crate::cli::token::TokenArgs),
+    /// Keep stacks converged: re-read, observe and plan every interval; report drift, or
+    /// with --enforce apply it. JSON lines on stdout, Prometheus metrics on --metrics-addr.
+    Watch(crate::cli::watch::WatchArgs),
     /// The local AWS endpoint (IVS Real-Time, IAM, STS, CloudWatch, Budgets).
     #[command(subcommand)]
     Local(LocalCommand),
@@ -80,6 +83,7 @@ impl Command {
             Command::Plan(a) => Some(&a.aws),
             Command::Apply(a) | Command::Destroy(a) => Some(&a.aws),
             Command::Token(a) => Some(&a.aws),
+            Command::Watch(a) => Some(&a.aws),
             _ => None,
         }
     }
@@ -92,6 +96,7 @@ impl Command {
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
             Command::Token(_) => "token",
+            Command::Watch(_) => "watch",
             Command::Local(LocalCommand::Serve(_)) => "local serve",
         }
     }
@@ -144,7 +149,7 @@ fn global_args(cli: &Cli) -> Result<Option<GlobalArgs>, clap::Error> {
             Some(option) => Err(cmd.error(
                 clap::error::ErrorKind::ArgumentConflict,
                 format!(
-                    "{option} is an option of plan, apply and destroy; `{}` does not use it",
+                    "{option} is an option of plan, apply, destroy, token and watch; `{}` does not use it",
                     cli.command.name()
                 ),
             )),
@@ -180,7 +185,9 @@ pub fn main() -> ExitCode {
         if let Err(e) = stop.listen_for_ctrl_c() {
             return Err(anyhow::Error::new(e).context("cannot listen for Ctrl-C"));
         }
-        if let Some(g) = &global {
+        if let Some(g) = &global
+            && deadline_applies(&cli)
+        {
             stop.deadline_in(g.timeout.max(1));
         }
         dispatch(&cli, global.as_ref(), &stop).await
@@ -200,9 +207,19 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,
         Command::Token(args) => crate::cli::token::run(aws()?, args, stop).await,
+        Command::Watch(args) => crate::cli::watch::run(aws()?, args, stop).await,
         Command::Local(LocalCommand::Serve(args)) => crate::cli::local::serve(args.clone(), stop)
             .await
             .map(|()| 0),
+    }
+}
+
+/// Whether the run has a deadline: always, except for `watch`, which runs until it is
+/// stopped unless --timeout is given explicitly.
+fn deadline_applies(cli: &Cli) -> bool {
+    match &cli.command {
+        Command::Watch(a) => a.aws.timeout.or(cli.aws.timeout).is_some(),
+        _ => true,
     }
 }
 

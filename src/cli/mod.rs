@@ -11,3 +11,4 @@ pub mod schema;
 pub mod session;
 pub mod token;
 pub mod validate;
+pub mod watch;

@@ -14,3 +14,4 @@ mod reliability;
 mod render;
 mod token;
 mod validate;
+mod watch;
