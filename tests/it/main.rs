@@ -6,6 +6,7 @@
 //! runs the binary for the last three.
 
 mod binary;
+mod ci_recipes;
 mod common;
 mod e2e;
 mod policy_document;
