@@ -44,7 +44,7 @@ impl AwsError {
         self.code.as_deref() == Some(code)
     }
 
-    /// An answer that lacks what the operation promises (not retried).
+    /// A call that succeeded but answered something unusable (not worth a retry).
     pub fn unexpected(operation: &str, detail: &str) -> AwsError {
         AwsError {
             operation: operation.to_string(),

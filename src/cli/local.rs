@@ -72,6 +72,8 @@ impl ServeArgs {
             fault_rate: self.fault_rate,
             seed: self.seed,
             check_clock_skew: true,
+            // Resource quota overrides are for tests and benchmarks (library callers).
+            ..LocalConfig::default()
         }
     }
 }

@@ -46,7 +46,9 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?i)signature=(?P<secret>[0-9a-f]{16,})".to_string(),
         // JWTs (participant tokens): base64url header starting `{"` (eyJ), payload, signature.
         r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*)?".to_string(),
-        // Stream keys.
+        // Stream keys. An ingest configuration's, in the shape botocore's model gives it:
+        // `rt_<account>_<region>_<resource id>_<secret>`.
+        r"\brt_[0-9]+_[a-z0-9-]+_[A-Za-z0-9-]+_[A-Za-z0-9_+/=.-]+".to_string(),
         r"\b(?:sk|rt)_[a-z]{2}-[a-z]+-[0-9]_[A-Za-z0-9]{8,}".to_string(),
         r"\b(?:sk|rt)_[A-Za-z0-9]{16,}".to_string(),
         // PEM private keys, whole or cut off.
@@ -232,6 +234,7 @@ mod tests {
             "sk_us-west-2_abcDEF0123456789abcDEF0123456789",
             "rt_us-east-1_AbCdEfGh1234IjKl",
             "rt_0123456789abcdefABCDEF",
+            "rt_123456789012_us-east-1_AbCdEfGh1234_s3cr3tKeyMaterial",
         ] {
             clean(
                 &format!(r#"{{"streamKey": {{"value": "x"}}, "k": "{key}"}}"#),

@@ -14,7 +14,7 @@ use super::output::{self, say};
 use super::redact::redact;
 use super::session::{AwsArgs, GlobalArgs, Session};
 use crate::apply::{self, ApplyOptions, Progress, Status};
-use crate::plan::{self, Plan, render};
+use crate::plan::{Plan, render};
 use crate::stack::Diagnostics;
 use crate::stack::model::StackFile;
 
@@ -156,13 +156,12 @@ fn show_paths(paths: &[PathBuf]) -> String {
 }
 
 async fn make_plan(session: &Session, stack: &StackFile, destroy: bool) -> anyhow::Result<Plan> {
-    let observed = tokio::select! {
-        o = crate::observe::observe(&session.aws, stack) => o?,
+    tokio::select! {
+        p = crate::observe::plan(&session.aws, stack, destroy) => p,
         () = session.stop.stopped() => {
-            return Err(session.stop.interrupted("reading the live account", false).into());
+            Err(session.stop.interrupted("reading the live account", false).into())
         }
-    };
-    Ok(plan::compute::plan(stack, &observed, destroy))
+    }
 }
 
 /// Render a plan for standard output.

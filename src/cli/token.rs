@@ -439,10 +439,8 @@ fn check_declared(
 }
 
 fn check_public_key_declared(stack: &StackFile, file: &str, id: &str) -> anyhow::Result<()> {
-    match crate::kinds::Kind::from_section("public_keys") {
-        Some(kind) => check_declared(stack, file, "public_keys", &stack.ids(kind), id),
-        None => bail!("this ivstack does not manage public keys, so --key cannot name one"),
-    }
+    let kind = crate::kinds::Kind::PublicKey;
+    check_declared(stack, file, kind.section(), &stack.ids(kind), id)
 }
 
 /// Read and parse the private key; errors name the file and never show the key.

@@ -11,15 +11,21 @@
 
 pub mod alarm;
 pub mod budget;
+pub mod encoder_configuration;
 pub mod iam_document;
+pub mod ingest_configuration;
+pub mod ivs;
 pub mod policy;
+pub mod public_key;
 pub mod refs;
 pub mod registry;
 pub mod stage;
+pub mod storage_configuration;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
+use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -34,7 +40,12 @@ pub use refs::{
     Attribute, FieldRef, Known, LiveRef, Reference, has_placeholder, placeholders,
     placeholders_in_spec, resolve_placeholders,
 };
-pub use registry::{Kind, desired, desired_of, observe_all, references_of};
+pub use registry::{Kind, desired, desired_of, observe_all, references_of, users_outside_all};
+
+/// Live resources that something the plan cannot see uses in a way AWS enforces (a
+/// storage configuration that a stage outside the stack records to): by kind and physical
+/// id, who uses it, in words. The planner refuses to delete or replace them.
+pub type InUse = BTreeMap<(Kind, String), Vec<String>>;
 
 /// Tag that names the owning stack.
 pub const TAG_STACK: &str = "ivstack:stack";
@@ -98,6 +109,10 @@ pub trait ResourceKind:
     const NAMES: Names;
     /// Most tags AWS accepts on one resource (ivstack's ownership tags included).
     const MAX_TAGS: usize;
+    /// Spec fields that AWS takes on creation but never reports back (an ingest
+    /// configuration's `insecure_ingest`): sent by `create`, never compared, so a change
+    /// of one is invisible to plans. Listed so the planner does not see them as drift.
+    const UNOBSERVED: &'static [&'static str];
 
     // --- The stack-file side -----------------------------------------------------------
 
@@ -117,6 +132,11 @@ pub trait ResourceKind:
     /// Rules of this kind that the schema cannot express. Tags, names and references are
     /// checked for every kind already (`stack::validate`).
     fn validate(&self, v: &mut Validator<'_>, stack: &StackFile, id: &str);
+    /// Read the files a resource names (a public key's `public_key_file`), relative to
+    /// the stack file's directory `dir`, into the model, before validation sees it. Read
+    /// failures are kept for [`Self::validate`] to report at the field. Most kinds name no
+    /// files.
+    fn read_files(&mut self, _dir: &Path) {}
 
     // --- Being referred to -------------------------------------------------------------
 
@@ -148,6 +168,18 @@ pub trait ResourceKind:
         aws: &Aws,
         stack: &StackFile,
     ) -> impl Future<Output = anyhow::Result<Vec<Resource>>> + Send;
+    /// Of `going` (live resources of this kind that a plan deletes or replaces), those
+    /// that something the plan cannot see uses in a way AWS enforces — a resource outside
+    /// the stack, or a field of the stack's own that the file does not manage — by
+    /// physical id, with who uses it in words. `observed` is everything observation found
+    /// (what the plan can see). Called only when a plan deletes or replaces something of
+    /// this kind; kinds that nothing can hold on to answer with no calls.
+    fn users_outside(
+        aws: &Aws,
+        stack: &StackFile,
+        observed: &[Resource],
+        going: &[&Resource],
+    ) -> impl Future<Output = anyhow::Result<BTreeMap<String, Vec<String>>>> + Send;
     /// Create; returns the physical id.
     fn create(
         aws: &Aws,

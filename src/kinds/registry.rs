@@ -24,7 +24,9 @@
 //! 1. A module `src/kinds/<kind>/` (one `pub mod` line in `kinds/mod.rs`) whose
 //!    stack-file type implements [`ResourceKind`]: every item is required except
 //!    `replace_order` and `attribute`, whose defaults follow from `NAMES` and
-//!    `ATTRIBUTES`; the AWS calls live there too.
+//!    `ATTRIBUTES`, and `read_files` (for kinds that name no files); the AWS calls live
+//!    there too. A field AWS never reports back goes in `UNOBSERVED`; what outside the
+//!    plan can hold on to a resource (and so block its delete) is `users_outside`.
 //! 2. One entry in `registry!` (its doc comment becomes the section's description in
 //!    the schema). List a kind before the kinds that refer to it: that is the order plans
 //!    list changes in (apply derives its own order from references).
@@ -35,7 +37,8 @@
 //! operations in the local endpoint (`crates/local`).
 //!
 //! What fails at compile time if forgotten: the module or its `mod` line (the entry names
-//! its type), any trait item (none has a default but `replace_order` and `attribute`), the
+//! its type), any trait item (none has a default but `replace_order`, `attribute` and
+//! `read_files`), the
 //! entry (the trait's `KIND` names a variant that does not exist yet), a wrong `KIND` (a
 //! const assertion per entry), a new [`Service`] without a concurrency gate (`apply::Gates`
 //! matches every service). Nothing fails at run time: there is no per-kind lookup table
@@ -44,7 +47,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Attribute, FieldRef, Known, LiveRef, ReplaceOrder, Resource, ResourceKind, Service};
+use super::{
+    Attribute, FieldRef, InUse, Known, LiveRef, ReplaceOrder, Resource, ResourceKind, Service,
+};
 use super::{Names, default_name, owned_tags};
 use crate::aws::Aws;
 use crate::stack::model::StackFile;
@@ -55,8 +60,18 @@ use crate::stack::validate::{self, Validator};
 macro_rules! registry {
     ($then:ident) => {
         $then! {
+            /// IVS Real-Time storage configurations (the S3 buckets stages record to), by
+            /// logical id.
+            StorageConfiguration = "storage-configuration" in storage_configurations: $crate::kinds::storage_configuration::StorageConfiguration;
+            /// IVS Real-Time encoder configurations (composition video settings), by logical id.
+            EncoderConfiguration = "encoder-configuration" in encoder_configurations: $crate::kinds::encoder_configuration::EncoderConfiguration;
+            /// IVS Real-Time public keys (for self-signed participant tokens), by logical id.
+            PublicKey = "public-key" in public_keys: $crate::kinds::public_key::PublicKey;
             /// IVS Real-Time stages, by logical id.
             Stage = "stage" in stages: $crate::kinds::stage::Stage;
+            /// IVS Real-Time ingest configurations (RTMP/RTMPS publishers of a stage), by
+            /// logical id.
+            IngestConfiguration = "ingest-configuration" in ingest_configurations: $crate::kinds::ingest_configuration::IngestConfiguration;
             /// Customer-managed IAM policies, by logical id.
             Policy = "policy" in policies: $crate::kinds::policy::Policy;
             /// CloudWatch alarms on `AWS/IVSRealTime` metrics, by logical id.
@@ -147,6 +162,11 @@ macro_rules! generate {
                 match self { $( Kind::$variant => <$ty as ResourceKind>::REPLACE_FIELDS, )* }
             }
 
+            /// Spec fields AWS never reports back: never compared.
+            pub fn unobserved_fields(self) -> &'static [&'static str] {
+                match self { $( Kind::$variant => <$ty as ResourceKind>::UNOBSERVED, )* }
+            }
+
             /// Attributes other resources can reference.
             pub fn attributes(self) -> &'static [Attribute] {
                 match self { $( Kind::$variant => <$ty as ResourceKind>::ATTRIBUTES, )* }
@@ -233,6 +253,30 @@ macro_rules! generate {
             Ok(all)
         }
 
+        /// Of `going` (live resources a plan deletes or replaces, any kind), those that
+        /// something the plan cannot see still uses ([`ResourceKind::users_outside`]).
+        /// Only the kinds with something going are asked.
+        pub async fn users_outside_all(
+            aws: &Aws,
+            stack: &StackFile,
+            observed: &[Resource],
+            going: &[&Resource],
+        ) -> anyhow::Result<InUse> {
+            let mut out = InUse::new();
+            $(
+                let mine: Vec<&Resource> =
+                    going.iter().copied().filter(|r| r.kind == Kind::$variant).collect();
+                if !mine.is_empty() {
+                    let found =
+                        <$ty as ResourceKind>::users_outside(aws, stack, observed, &mine).await?;
+                    for (pid, users) in found {
+                        out.insert((Kind::$variant, pid), users);
+                    }
+                }
+            )*
+            Ok(out)
+        }
+
         /// Every desired resource, in registry order, references resolved against `known`.
         pub fn desired(stack: &StackFile, known: &Known) -> Vec<Resource> {
             let mut out = Vec::with_capacity(stack.resource_count());
@@ -296,6 +340,12 @@ macro_rules! generate {
             pub fn fill_sections(&mut self, source: &mut impl SectionSource) {
                 $( self.$section = source.section(stringify!($section)); )*
             }
+
+            /// Read the files resources name, relative to `dir` (the stack file's
+            /// directory); see [`ResourceKind::read_files`].
+            pub fn read_files(&mut self, dir: &std::path::Path) {
+                $( self.$section.values_mut().for_each(|m| m.read_files(dir)); )*
+            }
         }
     };
 }
@@ -350,18 +400,51 @@ mod tests {
         assert!(serde_json::from_value::<Kind>(serde_json::json!("dragon")).is_err());
         assert_eq!(
             Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
-            ["stage", "policy", "alarm", "budget"],
+            [
+                "storage-configuration",
+                "encoder-configuration",
+                "public-key",
+                "stage",
+                "ingest-configuration",
+                "policy",
+                "alarm",
+                "budget",
+            ],
             "plan JSON keeps its kind strings"
         );
     }
 
     #[test]
-    fn only_stages_can_be_named_by_policies_today() {
+    fn policies_can_name_every_ivs_resource_kind() {
         let named: Vec<Kind> = Kind::ALL
             .iter()
             .copied()
             .filter(|k| k.in_policies())
             .collect();
-        assert_eq!(named, [Kind::Stage]);
+        assert_eq!(
+            named,
+            [
+                Kind::StorageConfiguration,
+                Kind::EncoderConfiguration,
+                Kind::PublicKey,
+                Kind::Stage,
+                Kind::IngestConfiguration
+            ]
+        );
+        // The example ARNs are what IAM will see: the ARN resource type of each kind.
+        for (kind, ty) in [
+            (Kind::StorageConfiguration, "storage-configuration"),
+            (Kind::EncoderConfiguration, "encoder-configuration"),
+            (Kind::PublicKey, "public-key"),
+            (Kind::IngestConfiguration, "ingest-configuration"),
+        ] {
+            let arn = kind
+                .policy_arn_example("us-west-2", "123456789012")
+                .unwrap();
+            assert!(
+                arn.starts_with(&format!("arn:aws:ivs:us-west-2:123456789012:{ty}/")),
+                "{arn}"
+            );
+        }
     }
 }

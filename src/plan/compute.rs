@@ -12,7 +12,10 @@
 //!   stays, and stay placeholders ("known after apply") for targets this plan creates or
 //!   replaces; so resources are computed referenced-first;
 //! - a replace that would leave referrers pointing at nothing is refused
-//!   ([`order::replace_refusal`]).
+//!   ([`order::replace_refusal`]);
+//! - a delete (or the old half of a replace) that something outside the plan's view still
+//!   holds on to ([`InUse`], found by observation) is refused, with who holds it;
+//! - fields AWS never reports back (`ResourceKind::UNOBSERVED`) are never compared.
 //!
 //! The order apply runs the changes in is derived from the same references
 //! ([`super::order`]).
@@ -23,12 +26,18 @@ use serde_json::{Map, Value};
 
 use super::order::{self, Node};
 use super::{Action, FORMAT_VERSION, FieldChange, ObservedFingerprint, Plan, ResourceChange};
-use crate::kinds::{self, Kind, Known, Resource, TAG_STACK, has_placeholder, same};
+use crate::kinds::{self, InUse, Kind, Known, Resource, TAG_STACK, has_placeholder, same};
 use crate::stack::model::StackFile;
 
 /// Plan `stack` against `observed`. With `destroy`, the desired side is empty: everything
 /// the stack owns is deleted, except what is protected (or kept alive by it).
 pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
+    plan_with(stack, observed, destroy, &InUse::new())
+}
+
+/// [`plan`], knowing which live resources something outside the plan's view holds on to
+/// (`in_use`): deleting or replacing those is refused.
+pub fn plan_with(stack: &StackFile, observed: &[Resource], destroy: bool, in_use: &InUse) -> Plan {
     // Only what this stack owns takes part; anything else is not ours to touch.
     let mut groups: BTreeMap<(Kind, String), Vec<&Resource>> = BTreeMap::new();
     for r in observed
@@ -90,6 +99,16 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
                     {
                         change.action = Action::ReplaceRefused;
                         change.reason = Some(why);
+                    } else if let Some(outside) = outside_users(in_use, keeper) {
+                        // Refused here, not later: what refers to it must keep its value.
+                        let noun = kind.noun();
+                        change.action = Action::ReplaceRefused;
+                        change.reason = Some(format!(
+                            "changing {} requires replacing it, but the old {noun} cannot be \
+                             deleted: {outside} (AWS refuses to delete a {noun} in use); change \
+                             the field back, or make the user let go first",
+                            forced.join(", ")
+                        ));
                     }
                 }
                 // What stays is known (if anything refers to it); what is replaced gets a
@@ -122,6 +141,7 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
         }
     }
     keep_what_is_in_use(&mut changes);
+    keep_what_outsiders_use(&mut changes, in_use);
     let mut changes: Vec<ResourceChange> = changes.into_iter().map(|(c, _)| c).collect();
     changes.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
 
@@ -216,6 +236,38 @@ fn keep_what_is_in_use(changes: &mut [(ResourceChange, Option<&Resource>)]) {
              in use); it goes once nothing uses it",
             c.reason.as_deref().unwrap_or("no longer in the stack file"),
             kind.noun()
+        ));
+    }
+}
+
+/// Who outside the plan's view holds on to a live resource, in words, if anyone.
+fn outside_users(in_use: &InUse, live: &Resource) -> Option<String> {
+    let pid = live.physical_id.as_ref()?;
+    in_use
+        .get(&(live.kind, pid.clone()))
+        .map(|users| users.join("; "))
+}
+
+/// A delete of a live resource that something outside the plan's view uses (`in_use`) is
+/// refused: AWS would refuse it, and the plan cannot make the user let go. (Replaces are
+/// refused where they are planned, so that referrers keep the live value.)
+fn keep_what_outsiders_use(changes: &mut [(ResourceChange, Option<&Resource>)], in_use: &InUse) {
+    if in_use.is_empty() {
+        return;
+    }
+    for (c, live) in changes.iter_mut() {
+        if !matches!(c.action, Action::Delete | Action::RemoveDuplicate) {
+            continue;
+        }
+        let Some(who) = live.and_then(|l| outside_users(in_use, l)) else {
+            continue;
+        };
+        let noun = c.kind.noun();
+        c.action = Action::DeleteRefused;
+        c.reason = Some(format!(
+            "{}, but {who} (AWS refuses to delete a {noun} in use); it goes once nothing \
+             uses it",
+            c.reason.as_deref().unwrap_or("no longer in the stack file"),
         ));
     }
 }
@@ -432,6 +484,10 @@ fn diff_map(
             continue;
         }
         let top = path.split('.').next().unwrap_or(&path);
+        // AWS never says what it holds for these: nothing to compare against.
+        if kind.unobserved_fields().contains(&top) {
+            continue;
+        }
         out.push(FieldChange {
             forces_replacement: kind.replace_fields().contains(&top),
             after_unknown: has_placeholder(dv),

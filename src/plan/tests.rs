@@ -9,10 +9,15 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use super::compute;
 use super::compute::plan;
 use super::order::{self, Op};
 use super::{Action, FieldChange, Plan, ResourceChange};
+use crate::kinds::encoder_configuration::{EncoderConfiguration, Video};
+use crate::kinds::ingest_configuration::{IngestConfiguration, IngestProtocol};
+use crate::kinds::public_key::PublicKey;
 use crate::kinds::same;
+use crate::kinds::storage_configuration::StorageConfiguration;
 use crate::kinds::{
     self, Kind, Known, Resource, TAG_ID, TAG_PROTECT, TAG_STACK, desired_of, iam_document,
     resolve_placeholders,
@@ -54,9 +59,9 @@ fn stage_arn(suffix: &str) -> String {
 
 fn recording() -> Recording {
     Recording {
-        storage_configuration_arn: format!(
+        storage_configuration_arn: Some(format!(
             "arn:aws:ivs:us-west-2:{ACCOUNT}:storage-configuration/AbCd"
-        ),
+        )),
         media_types: Some(vec![MediaType::AudioVideo]),
         ..Default::default()
     }
@@ -152,27 +157,39 @@ fn live(d: &Resource, pid: &str) -> Resource {
     r
 }
 
-/// Physical id of a resource in tests: stages get ARNs, the others names/ARNs of their own.
+/// An ARN of an IVS Real-Time resource type in tests.
+fn ivs_arn(resource_type: &str, suffix: &str) -> String {
+    format!("arn:aws:ivs:us-west-2:{ACCOUNT}:{resource_type}/{suffix}")
+}
+
+/// Physical id of a resource in tests: IVS resources get ARNs, the others names/ARNs of
+/// their own.
 fn pid_for(kind: Kind, id: &str) -> String {
     match kind {
         Kind::Stage => stage_arn(&format!("St{id}")),
+        Kind::StorageConfiguration => ivs_arn("storage-configuration", &format!("Sc{id}")),
+        Kind::EncoderConfiguration => ivs_arn("encoder-configuration", &format!("Ec{id}")),
+        Kind::PublicKey => ivs_arn("public-key", &format!("Pk{id}")),
+        Kind::IngestConfiguration => ivs_arn("ingest-configuration", &format!("Ic{id}")),
         Kind::Policy => format!("arn:aws:iam::{ACCOUNT}:policy/ivstack/live/live-{id}"),
         Kind::Alarm | Kind::Budget => format!("live-{id}"),
     }
 }
 
-/// The stages of `stack` as if they existed, with their test physical ids.
-fn stage_arns(stack: &StackFile) -> Known {
+/// Every resource of `stack` as if it existed, with its test physical id.
+fn known_all(stack: &StackFile) -> Known {
     let mut known = Known::new();
-    for id in stack.stages.keys() {
-        known.insert(Kind::Stage, id.clone(), pid_for(Kind::Stage, id));
+    for kind in Kind::ALL {
+        for id in stack.ids(*kind) {
+            known.insert(*kind, id, pid_for(*kind, id));
+        }
     }
     known
 }
 
 /// Everything in `stack` as it looks live after a clean apply.
 fn applied(stack: &StackFile) -> Vec<Resource> {
-    kinds::desired(stack, &stage_arns(stack))
+    kinds::desired(stack, &known_all(stack))
         .iter()
         .map(|d| live(d, &pid_for(d.kind, &d.id)))
         .collect()
@@ -1147,6 +1164,598 @@ fn a_replace_deletes_first_only_when_the_name_must_stay_unique() {
 }
 
 // ---------------------------------------------------------------------------------------
+// The IVS Real-Time family: storage, encoder, public-key and ingest configurations.
+
+fn storage(bucket: &str) -> StorageConfiguration {
+    StorageConfiguration {
+        s3_bucket: bucket.into(),
+        ..Default::default()
+    }
+}
+
+/// A stage that records to the storage configuration `storage` of the stack.
+fn recording_to(storage: &str) -> Stage {
+    Stage {
+        recording: Some(Recording {
+            storage: Some(storage.into()),
+            storage_configuration_arn: None,
+            ..recording()
+        }),
+        ..stage()
+    }
+}
+
+fn ingest(stage: Option<&str>) -> IngestConfiguration {
+    IngestConfiguration {
+        stage: stage.map(str::to_string),
+        ingest_protocol: IngestProtocol::Rtmps,
+        ..Default::default()
+    }
+}
+
+/// A P-384 public key in PEM (a fixed scalar: tests need no secrecy).
+fn public_pem(seed: u8) -> String {
+    use p384::pkcs8::{EncodePublicKey, LineEnding};
+    let bytes: Vec<u8> = (seed..seed + 48).collect();
+    p384::SecretKey::from_slice(&bytes)
+        .unwrap()
+        .public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap()
+}
+
+/// Storage configuration `rec` with stage `main` recording to it.
+fn recording_stack() -> StackFile {
+    let mut s = stack();
+    s.storage_configurations
+        .insert("rec".into(), storage("my-recordings"));
+    s.stages.insert("main".into(), recording_to("rec"));
+    s
+}
+
+#[test]
+fn a_new_storage_configuration_is_known_after_apply_and_created_first() {
+    let p = plan(&recording_stack(), &[], false);
+    let rec = field(
+        find(&p, Kind::Stage, "main"),
+        "recording.storage_configuration_arn",
+    );
+    assert_eq!(rec.after, Some(json!("${storage_configurations.rec.arn}")));
+    assert!(rec.after_unknown);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (at(Kind::StorageConfiguration, "rec", Op::Create), vec![]),
+            (
+                at(Kind::Stage, "main", Op::Create),
+                vec![at(Kind::StorageConfiguration, "rec", Op::Create)]
+            ),
+        ]
+    );
+    let text = crate::plan::render::text(&p, false);
+    assert!(
+        text.contains("(known after apply: storage_configurations.rec.arn)"),
+        "{text}"
+    );
+    // Once it exists, the stage names its real ARN.
+    let p = plan(&recording_stack(), &applied(&recording_stack()), false);
+    assert!(!p.has_changes(), "{:#?}", p.changes);
+}
+
+#[test]
+fn a_storage_configuration_in_use_goes_only_after_the_stage_moves_off_it() {
+    let before = recording_stack();
+    let mut after = before.clone();
+    after.storage_configurations.remove("rec");
+    after
+        .storage_configurations
+        .insert("archive".into(), storage("my-archive"));
+    after.stages.insert("main".into(), recording_to("archive"));
+    let p = plan(&after, &applied(&before), false);
+    assert_eq!(
+        actions(&p),
+        vec![
+            (Kind::StorageConfiguration, "archive".into(), Action::Create),
+            (Kind::StorageConfiguration, "rec".into(), Action::Delete),
+            (Kind::Stage, "main".into(), Action::Update),
+        ]
+    );
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::StorageConfiguration, "archive", Op::Create),
+                vec![]
+            ),
+            (
+                at(Kind::StorageConfiguration, "rec", Op::Delete),
+                vec![at(Kind::Stage, "main", Op::Update)]
+            ),
+            (
+                at(Kind::Stage, "main", Op::Update),
+                vec![at(Kind::StorageConfiguration, "archive", Op::Create)]
+            ),
+        ]
+    );
+    // Recording turned off instead: the same order, update first.
+    let mut off = before.clone();
+    off.storage_configurations.clear();
+    off.stages.get_mut("main").unwrap().recording = Some(Recording {
+        storage_configuration_arn: Some(String::new()),
+        ..Default::default()
+    });
+    let p = plan(&off, &applied(&before), false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::StorageConfiguration, "rec", Op::Delete),
+                vec![at(Kind::Stage, "main", Op::Update)]
+            ),
+            (at(Kind::Stage, "main", Op::Update), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn a_replaced_storage_configuration_is_created_before_the_stage_moves_and_deleted_after() {
+    let before = recording_stack();
+    let mut after = before.clone();
+    after
+        .storage_configurations
+        .get_mut("rec")
+        .unwrap()
+        .s3_bucket = "other-bucket".into();
+    let p = plan(&after, &applied(&before), false);
+    let rec = find(&p, Kind::StorageConfiguration, "rec");
+    assert_eq!(rec.action, Action::Replace);
+    let bucket = field(rec, "s3_bucket");
+    assert!(bucket.forces_replacement);
+    assert_eq!(
+        rec.reason.as_deref(),
+        Some("s3_bucket cannot change in place")
+    );
+    // The stage moves to the new one, whose ARN is known after apply.
+    let main = find(&p, Kind::Stage, "main");
+    assert_eq!(main.action, Action::Update);
+    assert_eq!(
+        field(main, "recording.storage_configuration_arn").after,
+        Some(json!("${storage_configurations.rec.arn}"))
+    );
+    assert_eq!(
+        waits(&p),
+        vec![
+            (at(Kind::StorageConfiguration, "rec", Op::Create), vec![]),
+            (
+                at(Kind::StorageConfiguration, "rec", Op::Delete),
+                vec![
+                    at(Kind::StorageConfiguration, "rec", Op::Create),
+                    at(Kind::Stage, "main", Op::Update)
+                ]
+            ),
+            (
+                at(Kind::Stage, "main", Op::Update),
+                vec![at(Kind::StorageConfiguration, "rec", Op::Create)]
+            ),
+        ]
+    );
+    // A new name is a replace too (no update operation), tags are in place.
+    let mut renamed = before.clone();
+    renamed.storage_configurations.get_mut("rec").unwrap().name = Some("renamed".into());
+    let p = plan(&renamed, &applied(&before), false);
+    assert_eq!(
+        find(&p, Kind::StorageConfiguration, "rec").action,
+        Action::Replace
+    );
+    let mut tagged = before.clone();
+    tagged
+        .storage_configurations
+        .get_mut("rec")
+        .unwrap()
+        .tags
+        .insert("tier".into(), "gold".into());
+    let p = plan(&tagged, &applied(&before), false);
+    assert_eq!(
+        find(&p, Kind::StorageConfiguration, "rec").action,
+        Action::Update
+    );
+}
+
+#[test]
+fn a_protected_stage_keeps_its_storage_configuration_alive() {
+    let mut before = recording_stack();
+    before.stages.get_mut("main").unwrap().protect = true;
+    // Both leave the file: the stage is protected, so it stays and keeps recording there.
+    let mut after = stack();
+    after.stages.insert("other".into(), stage());
+    let p = plan(&after, &applied(&before), false);
+    let main = find(&p, Kind::Stage, "main");
+    assert_eq!(main.action, Action::DeleteRefused);
+    let rec = find(&p, Kind::StorageConfiguration, "rec");
+    assert_eq!(rec.action, Action::DeleteRefused);
+    let why = rec.reason.as_deref().unwrap();
+    assert!(
+        why.contains("stage `main`, which stays, still uses it"),
+        "{why}"
+    );
+    // Destroy: the same.
+    let p = plan(&before, &applied(&before), true);
+    assert_eq!(
+        find(&p, Kind::StorageConfiguration, "rec").action,
+        Action::DeleteRefused
+    );
+    // A protected storage configuration is refused on its own account.
+    let mut kept = recording_stack();
+    kept.storage_configurations.get_mut("rec").unwrap().protect = true;
+    let p = plan(&stack(), &applied(&kept), false);
+    let rec = find(&p, Kind::StorageConfiguration, "rec");
+    assert_eq!(rec.action, Action::DeleteRefused);
+    assert!(rec.reason.as_deref().unwrap().contains("protected"));
+}
+
+#[test]
+fn what_a_stage_outside_the_plan_records_to_is_never_deleted_or_replaced() {
+    let before = recording_stack();
+    let live = applied(&before);
+    let rec_arn = pid_for(Kind::StorageConfiguration, "rec");
+    let in_use: kinds::InUse = BTreeMap::from([(
+        (Kind::StorageConfiguration, rec_arn.clone()),
+        vec!["stage `show` (arn:aws:ivs:us-west-2:1:stage/X), which no ivstack stack manages, records to it".to_string()],
+    )]);
+    // Removed from the file (the stage of the stack moved off it): refused, with who.
+    let mut moved = before.clone();
+    moved.storage_configurations.remove("rec");
+    moved.stages.get_mut("main").unwrap().recording = Some(Recording {
+        storage_configuration_arn: Some(String::new()),
+        ..Default::default()
+    });
+    let p = compute::plan_with(&moved, &live, false, &in_use);
+    let rec = find(&p, Kind::StorageConfiguration, "rec");
+    assert_eq!(rec.action, Action::DeleteRefused);
+    let why = rec.reason.as_deref().unwrap();
+    assert!(why.contains("stage `show`"), "{why}");
+    assert!(
+        why.contains("AWS refuses to delete a storage configuration in use"),
+        "{why}"
+    );
+    // Nothing else is held back.
+    assert_eq!(find(&p, Kind::Stage, "main").action, Action::Update);
+    // A replace is refused where it is planned: the stage keeps naming the live ARN.
+    let mut rebucketed = before.clone();
+    rebucketed
+        .storage_configurations
+        .get_mut("rec")
+        .unwrap()
+        .s3_bucket = "other".into();
+    let p = compute::plan_with(&rebucketed, &live, false, &in_use);
+    let rec = find(&p, Kind::StorageConfiguration, "rec");
+    assert_eq!(rec.action, Action::ReplaceRefused);
+    assert!(rec.reason.as_deref().unwrap().starts_with("changing s3_bucket requires replacing it, but the old storage configuration cannot be deleted: stage `show`"));
+    assert_eq!(find(&p, Kind::Stage, "main").action, Action::NoOp);
+    assert!(!p.has_changes());
+    // Destroy: refused too.
+    let p = compute::plan_with(&before, &live, true, &in_use);
+    assert_eq!(
+        find(&p, Kind::StorageConfiguration, "rec").action,
+        Action::DeleteRefused
+    );
+    assert_eq!(find(&p, Kind::Stage, "main").action, Action::Delete);
+}
+
+#[test]
+fn an_ingest_configuration_moves_stage_in_place_and_other_fields_replace_it() {
+    let mut s = stack();
+    s.stages.insert("main".into(), stage());
+    s.stages.insert("backup".into(), stage());
+    s.ingest_configurations
+        .insert("studio".into(), ingest(Some("main")));
+    let live = applied(&s);
+    assert!(!plan(&s, &live, false).has_changes());
+
+    let mut moved = s.clone();
+    moved.ingest_configurations.get_mut("studio").unwrap().stage = Some("backup".into());
+    let p = plan(&moved, &live, false);
+    let c = find(&p, Kind::IngestConfiguration, "studio");
+    assert_eq!(c.action, Action::Update);
+    let f = field(c, "stage");
+    assert_eq!(f.before, Some(json!(pid_for(Kind::Stage, "main"))));
+    assert_eq!(f.after, Some(json!(pid_for(Kind::Stage, "backup"))));
+    assert!(!f.forces_replacement);
+
+    for (edit, path) in [
+        (
+            (|c: &mut IngestConfiguration| c.ingest_protocol = IngestProtocol::Rtmp)
+                as fn(&mut IngestConfiguration),
+            "ingest_protocol",
+        ),
+        (|c| c.user_id = Some("studio-2".into()), "user_id"),
+        (
+            |c| c.attributes = Some(BTreeMap::from([("role".into(), "host".into())])),
+            "attributes.role",
+        ),
+        (|c| c.name = Some("renamed".into()), "name"),
+    ] {
+        let mut changed = s.clone();
+        edit(changed.ingest_configurations.get_mut("studio").unwrap());
+        let mut live = live.clone();
+        // The live side reports what the list and Get report.
+        let l = find_mut(&mut live, Kind::IngestConfiguration, "studio");
+        l.spec.insert("user_id".into(), json!(""));
+        l.spec.insert("attributes".into(), json!({}));
+        let p = plan(&changed, &live, false);
+        let c = find(&p, Kind::IngestConfiguration, "studio");
+        assert_eq!(c.action, Action::Replace, "{path}");
+        assert!(field(c, path).forces_replacement, "{path}");
+    }
+    let mut redundant = s.clone();
+    redundant
+        .ingest_configurations
+        .get_mut("studio")
+        .unwrap()
+        .redundant_ingest = Some(true);
+    let mut l = live.clone();
+    find_mut(&mut l, Kind::IngestConfiguration, "studio")
+        .spec
+        .insert("redundant_ingest".into(), json!(false));
+    let p = plan(&redundant, &l, false);
+    assert_eq!(
+        find(&p, Kind::IngestConfiguration, "studio").action,
+        Action::Update
+    );
+}
+
+#[test]
+fn insecure_ingest_is_sent_on_creation_and_never_compared() {
+    let mut s = stack();
+    s.ingest_configurations.insert(
+        "rtmp".into(),
+        IngestConfiguration {
+            ingest_protocol: IngestProtocol::Rtmp,
+            insecure_ingest: Some(true),
+            ..ingest(None)
+        },
+    );
+    let p = plan(&s, &[], false);
+    let c = find(&p, Kind::IngestConfiguration, "rtmp");
+    assert_eq!(field(c, "insecure_ingest").after, Some(json!(true)));
+    assert_eq!(field(c, "stage").after, Some(json!("")));
+    // AWS never reports it back.
+    let mut live = applied(&s);
+    find_mut(&mut live, Kind::IngestConfiguration, "rtmp")
+        .spec
+        .remove("insecure_ingest");
+    assert!(!plan(&s, &live, false).has_changes());
+}
+
+#[test]
+fn a_removed_stage_goes_after_the_ingest_configurations_on_it() {
+    let mut s = stack();
+    s.stages.insert("main".into(), stage());
+    s.ingest_configurations
+        .insert("studio".into(), ingest(Some("main")));
+    let p = plan(&stack(), &applied(&s), false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::Stage, "main", Op::Delete),
+                vec![at(Kind::IngestConfiguration, "studio", Op::Delete)]
+            ),
+            (at(Kind::IngestConfiguration, "studio", Op::Delete), vec![]),
+        ]
+    );
+    // A new stage and its ingest configuration: the stage first.
+    let p = plan(&s, &[], false);
+    assert_eq!(
+        field(find(&p, Kind::IngestConfiguration, "studio"), "stage").after,
+        Some(json!("${stages.main.arn}"))
+    );
+    assert_eq!(
+        waits(&p),
+        vec![
+            (at(Kind::Stage, "main", Op::Create), vec![]),
+            (
+                at(Kind::IngestConfiguration, "studio", Op::Create),
+                vec![at(Kind::Stage, "main", Op::Create)]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn encoder_video_changes_replace_and_unset_video_fields_are_unmanaged() {
+    let mut s = stack();
+    s.encoder_configurations.insert(
+        "hd".into(),
+        EncoderConfiguration {
+            video: Some(Video {
+                width: Some(1280),
+                height: Some(720),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    );
+    let mut live = applied(&s);
+    // Get reports every video field, AWS's defaults included.
+    find_mut(&mut live, Kind::EncoderConfiguration, "hd")
+        .spec
+        .insert(
+            "video".into(),
+            json!({"width": 1280, "height": 720, "framerate": 30.0, "bitrate": 2500000}),
+        );
+    assert!(!plan(&s, &live, false).has_changes());
+    let mut wider = s.clone();
+    wider
+        .encoder_configurations
+        .get_mut("hd")
+        .unwrap()
+        .video
+        .as_mut()
+        .unwrap()
+        .width = Some(1920);
+    let p = plan(&wider, &live, false);
+    let c = find(&p, Kind::EncoderConfiguration, "hd");
+    assert_eq!(c.action, Action::Replace);
+    let f = field(c, "video.width");
+    assert!(f.forces_replacement);
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (Some(json!(1280)), Some(json!(1920)))
+    );
+}
+
+#[test]
+fn public_keys_replace_and_a_policy_naming_one_moves_to_the_new_key() {
+    let mut s = stack();
+    s.public_keys.insert(
+        "signer".into(),
+        PublicKey {
+            public_key_pem: Some(public_pem(1)),
+            ..Default::default()
+        },
+    );
+    s.policies.insert(
+        "verify".into(),
+        Policy {
+            statements: vec![Statement {
+                allow: vec!["ivs:GetPublicKey".into()],
+                ids: BTreeMap::from([(Kind::PublicKey, vec!["signer".to_string()])]),
+                ..Default::default()
+            }],
+            ..policy(&[])
+        },
+    );
+    let live = applied(&s);
+    assert!(!plan(&s, &live, false).has_changes());
+    // A new key: imported first, the policy moves, the old key goes last.
+    let mut rotated = s.clone();
+    rotated
+        .public_keys
+        .get_mut("signer")
+        .unwrap()
+        .public_key_pem = Some(public_pem(2));
+    let p = plan(&rotated, &live, false);
+    let k = find(&p, Kind::PublicKey, "signer");
+    assert_eq!(k.action, Action::Replace);
+    assert!(field(k, "public_key_pem").forces_replacement);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (at(Kind::PublicKey, "signer", Op::Create), vec![]),
+            (
+                at(Kind::PublicKey, "signer", Op::Delete),
+                vec![
+                    at(Kind::PublicKey, "signer", Op::Create),
+                    at(Kind::Policy, "verify", Op::Update)
+                ]
+            ),
+            (
+                at(Kind::Policy, "verify", Op::Update),
+                vec![at(Kind::PublicKey, "signer", Op::Create)]
+            ),
+        ]
+    );
+    // The same key under a new name: IVS refuses a duplicate import, so the old one must
+    // go first, which would leave the policy naming nothing: refused, with why.
+    let mut renamed = s.clone();
+    renamed.public_keys.get_mut("signer").unwrap().name = Some("renamed".into());
+    let p = plan(&renamed, &live, false);
+    let k = find(&p, Kind::PublicKey, "signer");
+    assert_eq!(k.action, Action::ReplaceRefused);
+    assert!(
+        k.reason
+            .as_deref()
+            .unwrap()
+            .contains("policy `verify` refers to it")
+    );
+    // Without the policy, the rename deletes first.
+    let mut alone = renamed.clone();
+    alone.policies.clear();
+    let mut live_alone = applied(&s);
+    live_alone.retain(|r| r.kind != Kind::Policy);
+    let p = plan(&alone, &live_alone, false);
+    assert_eq!(
+        waits(&p),
+        vec![
+            (
+                at(Kind::PublicKey, "signer", Op::Create),
+                vec![at(Kind::PublicKey, "signer", Op::Delete)]
+            ),
+            (at(Kind::PublicKey, "signer", Op::Delete), vec![]),
+        ]
+    );
+}
+
+#[test]
+fn policies_name_every_ivs_kind_by_logical_id_as_exact_arns() {
+    let mut s = recording_stack();
+    s.encoder_configurations
+        .insert("hd".into(), EncoderConfiguration::default());
+    s.public_keys.insert(
+        "signer".into(),
+        PublicKey {
+            public_key_pem: Some(public_pem(3)),
+            ..Default::default()
+        },
+    );
+    s.ingest_configurations
+        .insert("studio".into(), ingest(Some("main")));
+    s.policies.insert(
+        "ops".into(),
+        Policy {
+            statements: vec![Statement {
+                allow: vec!["ivs:Get*".into()],
+                ids: BTreeMap::from([
+                    (Kind::StorageConfiguration, vec!["rec".to_string()]),
+                    (Kind::EncoderConfiguration, vec!["hd".to_string()]),
+                    (Kind::PublicKey, vec!["signer".to_string()]),
+                    (Kind::IngestConfiguration, vec!["studio".to_string()]),
+                ]),
+                ..Default::default()
+            }],
+            ..policy(&[])
+        },
+    );
+    // Before they exist: placeholders, and the policy waits for all four.
+    let p = plan(&s, &[], false);
+    let doc = field(find(&p, Kind::Policy, "ops"), "document");
+    let text = doc.after.as_ref().and_then(Value::as_str).unwrap();
+    for placeholder in [
+        "${storage_configurations.rec.arn}",
+        "${encoder_configurations.hd.arn}",
+        "${public_keys.signer.arn}",
+        "${ingest_configurations.studio.arn}",
+    ] {
+        assert!(text.contains(placeholder), "{placeholder} in {text}");
+    }
+    let (_, after) = waits(&p)
+        .into_iter()
+        .find(|(s, _)| s.0 == Kind::Policy)
+        .unwrap();
+    assert_eq!(after.len(), 4, "{after:?}");
+    // Once they exist: their exact ARNs.
+    let p = plan(&s, &applied(&s), false);
+    assert!(!p.has_changes());
+    let live = applied(&s);
+    let doc = live
+        .iter()
+        .find(|r| r.kind == Kind::Policy)
+        .and_then(|r| r.spec["document"].as_str())
+        .unwrap()
+        .to_string();
+    for kind in [
+        Kind::StorageConfiguration,
+        Kind::EncoderConfiguration,
+        Kind::PublicKey,
+        Kind::IngestConfiguration,
+    ] {
+        let id = s.ids(kind)[0];
+        assert!(doc.contains(&pid_for(kind, id)), "{kind}: {doc}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Convergence: apply the plan with a simulator, plan again, nothing is left to do.
 
 mod convergence {
@@ -1161,6 +1770,10 @@ mod convergence {
     type AlarmGen = (usize, Option<usize>, u8, Option<u8>, bool);
     /// Budget: (id index, limit in hundreds, notify percents, protect).
     type BudgetGen = (usize, u8, Vec<u8>, bool);
+    /// Storage configuration: (id index, bucket variant, protect).
+    type StorageGen = (usize, u8, bool);
+    /// Ingest configuration: (id index, referenced stage, protocol variant, protect).
+    type IngestGen = (usize, Option<usize>, u8, bool);
 
     /// A compact description of a stack, expanded into a `StackFile`.
     #[derive(Debug, Clone)]
@@ -1169,6 +1782,8 @@ mod convergence {
         policies: Vec<PolicyGen>,
         alarms: Vec<AlarmGen>,
         budgets: Vec<BudgetGen>,
+        storage: Vec<StorageGen>,
+        ingest: Vec<IngestGen>,
         tag: u8,
     }
 
@@ -1176,21 +1791,40 @@ mod convergence {
     const POLICIES: [&str; 2] = ["minter", "reader"];
     const ALARMS: [&str; 2] = ["pubs", "subs"];
     const BUDGETS: [&str; 2] = ["monthly", "yearly"];
+    const STORAGE: [&str; 2] = ["rec", "archive"];
+    const INGEST: [&str; 2] = ["studio", "field"];
 
     fn build(spec: &StackSpec) -> StackFile {
         let mut s = stack();
         s.tags = tags(&[("team", ["media", "video"][spec.tag as usize % 2])]);
+        for (i, bucket, protect) in &spec.storage {
+            let mut sc = storage(&format!("bucket-{bucket}"));
+            sc.protect = *protect;
+            s.storage_configurations.insert(STORAGE[*i].into(), sc);
+        }
+        let storage_ids: Vec<String> = s.storage_configurations.keys().cloned().collect();
         for (i, name, media, protect) in &spec.stages {
             s.stages.insert(
                 STAGES[*i].into(),
                 Stage {
                     name: name.map(|n| format!("stage-{n}")),
+                    // Even variants record to a storage configuration of the stack, when
+                    // there is one.
                     recording: media.map(|m| Recording {
                         media_types: Some(vec![if m % 2 == 0 {
                             MediaType::AudioVideo
                         } else {
                             MediaType::AudioOnly
                         }]),
+                        storage: storage_ids
+                            .get(usize::from(m) % storage_ids.len().max(1))
+                            .filter(|_| m % 2 == 0)
+                            .cloned(),
+                        storage_configuration_arn: if m % 2 == 0 && !storage_ids.is_empty() {
+                            None
+                        } else {
+                            recording().storage_configuration_arn
+                        },
                         ..recording()
                     }),
                     protect: *protect,
@@ -1223,6 +1857,16 @@ mod convergence {
             a.name = name.map(|n| format!("alarm-{n}"));
             a.protect = *protect;
             s.alarms.insert(ALARMS[*i].into(), a);
+        }
+        for (i, stage_ref, protocol, protect) in &spec.ingest {
+            let stage = stage_ref.and_then(|r| stage_ids.get(r % stage_ids.len().max(1)));
+            let mut c = ingest(stage.map(String::as_str));
+            if protocol % 2 == 1 {
+                c.ingest_protocol = IngestProtocol::Rtmp;
+                c.insecure_ingest = Some(true);
+            }
+            c.protect = *protect;
+            s.ingest_configurations.insert(INGEST[*i].into(), c);
         }
         for (i, limit, percents, protect) in &spec.budgets {
             let mut b = budget(f64::from(*limit) * 100.0);
@@ -1275,15 +1919,29 @@ mod convergence {
                 ),
                 0..2,
             ),
+            proptest::collection::vec((0..2usize, 0..2u8, any::<bool>()), 0..3),
+            proptest::collection::vec(
+                (
+                    0..2usize,
+                    proptest::option::of(0..3usize),
+                    0..2u8,
+                    any::<bool>(),
+                ),
+                0..3,
+            ),
             0..2u8,
         )
-            .prop_map(|(stages, policies, alarms, budgets, tag)| StackSpec {
-                stages,
-                policies,
-                alarms,
-                budgets,
-                tag,
-            })
+            .prop_map(
+                |(stages, policies, alarms, budgets, storage, ingest, tag)| StackSpec {
+                    stages,
+                    policies,
+                    alarms,
+                    budgets,
+                    storage,
+                    ingest,
+                    tag,
+                },
+            )
     }
 
     /// How one live copy deviates from the stack it was applied from.
@@ -1317,7 +1975,7 @@ mod convergence {
     /// of each resource (raced applies), drift, AWS's own tags, and another stack's stage.
     fn observed_from(prev: &StackFile, copies: &[Vec<Copy>]) -> Vec<Resource> {
         let mut out = Vec::new();
-        for (n, d) in kinds::desired(prev, &stage_arns(prev)).iter().enumerate() {
+        for (n, d) in kinds::desired(prev, &known_all(prev)).iter().enumerate() {
             let variants = &copies[n % copies.len()];
             for (k, c) in variants
                 .iter()
@@ -1340,8 +1998,13 @@ mod convergence {
                 }
                 if c.drift {
                     r.tags.insert("team".into(), "drifted".into());
-                    if r.kind == Kind::Alarm {
-                        r.spec["threshold"] = json!(99);
+                    match r.kind {
+                        Kind::Alarm => r.spec["threshold"] = json!(99),
+                        // A replace: stages recording to it move to the new one.
+                        Kind::StorageConfiguration => r.spec["s3_bucket"] = json!("drifted"),
+                        // Detached by hand (or by a stage delete): moved back in place.
+                        Kind::IngestConfiguration => r.spec["stage"] = json!(""),
+                        _ => {}
                     }
                 }
                 if c.decimal && r.kind == Kind::Budget {
@@ -1517,8 +2180,15 @@ mod convergence {
                             && r.tags.get(TAG_STACK) == Some(&next.stack))
                         .collect();
                     prop_assert!(!live.is_empty());
-                    let unprotected = live.iter().filter(|r| !r.protected()).count();
-                    prop_assert!(live.len() == 1 || unprotected <= 1, "{} {}: {live:#?}", d.kind, d.id);
+                    // Extra copies stay only when protected, or kept alive by a refusal
+                    // (a protected stage still records to one).
+                    let kept: Vec<Option<String>> =
+                        refused(&second).into_iter().map(|(_, _, pid)| pid).collect();
+                    let free = live
+                        .iter()
+                        .filter(|r| !r.protected() && !kept.contains(&r.physical_id))
+                        .count();
+                    prop_assert!(live.len() == 1 || free <= 1, "{} {}: {live:#?}", d.kind, d.id);
                 }
             }
         }

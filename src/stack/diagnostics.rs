@@ -64,6 +64,10 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Other places that matter (e.g. the first occurrence of a duplicate key).
     pub related: Vec<(Span, String)>,
+    /// The source at `span` is a secret (a private key pasted into the file): say where
+    /// it is, never show the lines.
+    #[serde(skip)]
+    pub hide_source: bool,
 }
 
 impl Diagnostic {
@@ -78,6 +82,7 @@ impl Diagnostic {
             label: None,
             help: None,
             related: Vec::new(),
+            hide_source: false,
         }
     }
 
@@ -200,7 +205,11 @@ impl Diagnostics {
         };
         for d in &self.items {
             let file_id = self.sources.iter().position(|(n, _)| *n == d.file);
-            let cs = to_codespan(d, file_id);
+            let cs = if d.hide_source {
+                hidden_source(d, file_id.and_then(|id| files.get(id).ok()))
+            } else {
+                to_codespan(d, file_id)
+            };
             if term::emit_to_write_style(&mut buffer, &config, &files, &cs).is_err() {
                 // A span outside the file would be our bug; still show the message.
                 let _ = std::io::Write::write_all(
@@ -387,6 +396,29 @@ fn to_codespan(d: &Diagnostic, file_id: Option<usize>) -> CsDiagnostic<usize> {
         notes.push(format!("help: {h}"));
     }
     cs.with_notes(notes)
+}
+
+/// A finding whose source lines must not be shown: the position in a note instead of
+/// the lines under a caret.
+fn hidden_source(d: &Diagnostic, file: Option<&(&str, &str, LineIndex)>) -> CsDiagnostic<usize> {
+    let bare = Diagnostic {
+        span: None,
+        related: Vec::new(),
+        ..d.clone()
+    };
+    let mut cs = to_codespan(&bare, None);
+    if let (Some(span), Some((_, src, index))) = (d.span, file) {
+        let (line, col) = index.line_col(src, span.start);
+        cs.notes.insert(
+            0,
+            format!(
+                "at {}:{line}:{col} (the source is not shown: it holds a secret)",
+                d.file
+            ),
+        );
+        cs.notes.retain(|n| !n.starts_with("file: "));
+    }
+    cs
 }
 
 impl fmt::Display for Diagnostics {

@@ -226,7 +226,7 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
     let declared = declared_ids(&root);
     let structure_ok = !diags.has_errors();
     // Built straight from the tree: a 5 MB file must not be copied into JSON first.
-    let model = if structure_ok {
+    let mut model = if structure_ok {
         match checked.deserialize::<StackFile>(schema, &root, schema.root()) {
             Ok(m) => Some(m),
             Err(e) => {
@@ -242,11 +242,19 @@ pub fn load_str(name: &str, src: &str) -> Result<LoadedStack, Diagnostics> {
     } else {
         None
     };
+    // Files that resources name are relative to the stack file's directory; they are read
+    // now, so that validation reports on them and the model carries what they hold.
+    let dir = Path::new(name).parent().unwrap_or(Path::new(""));
+    if let Some(m) = &mut model {
+        m.read_files(dir);
+    }
     let partial_owned;
     let partial = match &model {
         Some(m) => m,
         None => {
-            partial_owned = partial_model(&checked, schema, &root);
+            let mut p = partial_model(&checked, schema, &root);
+            p.read_files(dir);
+            partial_owned = p;
             &partial_owned
         }
     };

@@ -414,7 +414,35 @@ pub(crate) fn stage_rules(v: &mut V<'_>, stack: &StackFile, id: &str, stage: &St
         )
         .set_help("add `mode: INTERVAL` under `thumbnails`");
     }
-    let arn = &rec.storage_configuration_arn;
+    let arn = match (&rec.storage, &rec.storage_configuration_arn) {
+        (Some(_), None) => return recording_settings_rules(v, id, rec, &base),
+        (None, Some(arn)) => arn,
+        (Some(_), Some(_)) => {
+            v.error_key(
+                "recording",
+                &format!("{base}.storage_configuration_arn"),
+                format!("the recording of stage `{id}` names both `storage` and `storage_configuration_arn`"),
+            )
+            .set_label("remove this, or `storage`")
+            .set_help("`storage` names a storage configuration of this stack by logical id; `storage_configuration_arn` one that the stack does not manage");
+            return;
+        }
+        (None, None) => {
+            let declared = v.declared(Kind::StorageConfiguration);
+            let help = match declared.iter().next() {
+                Some(first) => format!("e.g. `storage: {first}` (a storage configuration of this file), or `storage_configuration_arn: \"\"` to disable recording"),
+                None => "add `storage: <id>` (a storage configuration under `storage_configurations:`), `storage_configuration_arn: <arn>`, or `storage_configuration_arn: \"\"` to disable recording".to_string(),
+            };
+            v.error_key(
+                "recording",
+                &base.to_string(),
+                format!("the recording of stage `{id}` says nowhere to record to"),
+            )
+            .set_label("needs `storage` or `storage_configuration_arn`")
+            .set_help(help);
+            return;
+        }
+    };
     if arn.is_empty() {
         let extra = rec.media_types.is_some()
             || rec.thumbnails.is_some()
@@ -458,6 +486,16 @@ pub(crate) fn stage_rules(v: &mut V<'_>, stack: &StackFile, id: &str, stage: &St
             );
         }
     }
+    recording_settings_rules(v, id, rec, &base);
+}
+
+/// The rules of the recording settings besides where recordings go.
+fn recording_settings_rules(
+    v: &mut V<'_>,
+    id: &str,
+    rec: &super::model::Recording,
+    base: &dyn fmt::Display,
+) {
     if rec.record_participant_replicas == Some(false) {
         // aws-sdk-ivsrealtime models the member as a plain bool defaulting to false and
         // only serialises `true`, so `false` never reaches IVS: the plan would never settle.
@@ -534,19 +572,16 @@ pub(crate) fn policy_rules(v: &mut V<'_>, _stack: &StackFile, id: &str, policy: 
     for (i, st) in policy.statements.iter().enumerate() {
         let sp = lazy(|f| write!(f, "{base}.statements[{i}]"));
         if !st.names_stack_resources() && st.resources.is_empty() {
-            let nouns: Vec<&str> = crate::kinds::policy::nameable_kinds()
-                .map(Kind::noun)
-                .collect();
             let keys = nameable_keys();
             v.error_key(
                 "statement-resources",
                 &sp.to_string(),
                 format!("statement {} of policy `{id}` names no resource", i + 1),
             )
-            .set_label(format!("add {keys} or `resources:`"))
+            .set_label("add logical ids of this file's resources, or `resources:`")
             .set_help(format!(
-                "list {} ids from this file under {keys} (least privilege), or ARNs under `resources:`",
-                nouns.join(" or ")
+                "list logical ids under the key of their section ({keys}): least privilege; \
+                 or ARNs under `resources:`"
             ));
         }
         for (j, r) in st.resources.iter().enumerate() {

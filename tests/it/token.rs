@@ -260,3 +260,283 @@ async fn tokens_reach_standard_output_and_no_log() {
         assert!(!err.contains(part), "a token part reached the logs");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Self-signed tokens (`--sign-with KEY.pem --key <public_keys id>`).
+
+/// A fresh P-384 key pair: SEC1 private PEM (what `openssl ecparam -genkey -noout` writes)
+/// and SPKI public PEM (what `openssl ec -pubout` writes).
+fn key_pair() -> (String, String) {
+    use p384::pkcs8::{EncodePublicKey, LineEnding};
+    loop {
+        let bytes: [u8; 48] = rand::random();
+        if let Ok(secret) = p384::SecretKey::from_slice(&bytes) {
+            let private = secret.to_sec1_pem(LineEnding::LF).unwrap().to_string();
+            let public = secret
+                .public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .unwrap();
+            return (private, public);
+        }
+    }
+}
+
+fn b64json(part: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+/// Verify an ES384 JWT with a PEM public key using Python's `cryptography` (an
+/// implementation independent of ours), when it is installed (CI installs it with moto).
+fn verify_with_python(token: &str, public_pem: &str) -> Option<bool> {
+    const SCRIPT: &str = r#"
+import base64, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+token, pem = sys.stdin.read().split("\n", 1)
+head, payload, sig = token.split(".")
+raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+r, s = int.from_bytes(raw[:48], "big"), int.from_bytes(raw[48:], "big")
+key = serialization.load_pem_public_key(pem.encode())
+try:
+    key.verify(utils.encode_dss_signature(r, s), (head + "." + payload).encode(), ec.ECDSA(hashes.SHA384()))
+    print("valid")
+except Exception as e:
+    print("invalid", type(e).__name__)
+"#;
+    use std::io::Write as _;
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .output()
+        .ok()?;
+    if !probe.status.success() {
+        eprintln!("SKIP: python3 cryptography is not installed: only the Rust verification ran");
+        return None;
+    }
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token}\n{public_pem}").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("python3");
+    Some(String::from_utf8_lossy(&out.stdout).trim() == "valid")
+}
+
+const SIGNED_STACK: &str = "stack: sig\nregion: us-east-1\nstages:\n  main: {}\npublic_keys:\n  signer:\n    public_key_file: signer.pub.pem\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_tokens_verify_with_the_imported_key_and_carry_exactly_the_grants() {
+    use p384::ecdsa::signature::Verifier as _;
+    use p384::pkcs8::DecodePublicKey as _;
+    let w = World::new().await;
+    let (private, public) = key_pair();
+    let key_file = w.write("signer.pem", &private);
+    w.write("signer.pub.pem", &public);
+    let f = w.write("stack.yaml", SIGNED_STACK);
+    let f = f.to_str().unwrap();
+    assert_code(&w.run(&["apply", f, "--auto-approve"]), 0);
+    let ivs = w.ivs();
+    let stage_arn = stages_with_id(&ivs, "main").await.remove(0);
+    let stage = ivs.get_stage().arn(&stage_arn).send().await.unwrap();
+    let endpoints = stage.stage().unwrap().endpoints().unwrap();
+    let keys = ivs.list_public_keys().send().await.unwrap();
+    let key_arn = keys.public_keys()[0].arn().unwrap().to_string();
+    let imported = ivs
+        .get_public_key()
+        .arn(&key_arn)
+        .send()
+        .await
+        .unwrap()
+        .public_key()
+        .unwrap()
+        .public_key_material()
+        .unwrap()
+        .to_string();
+    let before = w.endpoint.stats();
+
+    let out = w.run(&[
+        "-vv",
+        "token",
+        f,
+        "main",
+        "--sign-with",
+        key_file.to_str().unwrap(),
+        "--key",
+        "signer",
+        "--user-id",
+        "guest-7",
+        "--capabilities",
+        "PUBLISH",
+        "--duration",
+        "60",
+        "--attribute",
+        "displayName=Jane Roe",
+        "--attribute",
+        "seat=12",
+        "--output",
+        "json",
+    ]);
+    assert_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON line");
+    let token = v["token"].as_str().unwrap();
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+
+    // It verifies with the key IVS holds (GetPublicKey's material), by two implementations.
+    use base64::Engine as _;
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .unwrap();
+    let verifying = p384::ecdsa::VerifyingKey::from_public_key_pem(&imported).unwrap();
+    verifying
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &p384::ecdsa::Signature::from_slice(&sig).unwrap(),
+        )
+        .expect("verifies with the imported public key");
+    if let Some(valid) = verify_with_python(token, &imported) {
+        assert!(valid, "Python's cryptography rejects the signature");
+    }
+    let (_, other) = key_pair();
+    assert!(
+        !verify_with_python(token, &other).unwrap_or(false),
+        "another key must not verify it"
+    );
+
+    // Exactly the documented header and claims, with exactly the grants asked for.
+    assert_eq!(
+        b64json(parts[0]),
+        serde_json::json!({"alg": "ES384", "typ": "JWT", "kid": key_arn})
+    );
+    let claims = b64json(parts[1]);
+    let iat = claims["iat"].as_i64().unwrap();
+    assert_eq!(
+        claims,
+        serde_json::json!({
+            "exp": iat + 3600, "iat": iat, "jti": v["participant_id"],
+            "user_id": "guest-7",
+            "resource": stage_arn,
+            "topic": stage_arn.rsplit('/').next().unwrap(),
+            "events_url": endpoints.events().unwrap(),
+            "whip_url": endpoints.whip().unwrap(),
+            "capabilities": {"allow_publish": true, "allow_subscribe": false},
+            "attributes": {"displayName": "Jane Roe", "seat": "12"},
+            "version": "1.0"
+        })
+    );
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!((iat - now).abs() < 3600, "issued now: {iat} vs {now}");
+    assert_eq!(v["capabilities"], serde_json::json!(["PUBLISH"]));
+
+    // No API call minted it, and neither the token nor the private key reached the logs.
+    let after = w.endpoint.stats();
+    assert_eq!(
+        after.requests.get("ivs:CreateParticipantToken"),
+        before.requests.get("ivs:CreateParticipantToken")
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("GetPublicKey"),
+        "the -vv logs are there: {err}"
+    );
+    for part in parts.iter().chain(
+        private
+            .lines()
+            .filter(|l| l.len() > 20)
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        assert!(!err.contains(part), "a secret reached the logs");
+    }
+
+    // In bulk, in order, one per line.
+    let users = w.write(
+        "users.txt",
+        &(0..40).map(|i| format!("u{i}\n")).collect::<String>(),
+    );
+    let out = w.run(&[
+        "token",
+        f,
+        "main",
+        "--sign-with",
+        key_file.to_str().unwrap(),
+        "--key",
+        "signer",
+        "--users",
+        users.to_str().unwrap(),
+        "--capabilities",
+        "SUBSCRIBE",
+    ]);
+    assert_code(&out, 0);
+    let tokens: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(tokens.len(), 40);
+    for (i, t) in tokens.iter().enumerate() {
+        let claims = b64json(t.split('.').nth(1).unwrap());
+        assert_eq!(claims["user_id"], format!("u{i}"));
+        assert_eq!(
+            claims["capabilities"],
+            serde_json::json!({"allow_publish": false, "allow_subscribe": true})
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_key_that_is_not_the_imported_keys_pair_is_refused() {
+    let w = World::new().await;
+    let (_, public) = key_pair();
+    let (stranger, _) = key_pair();
+    let key_file = w.write("stranger.pem", &stranger);
+    w.write("signer.pub.pem", &public);
+    let f = w.write("stack.yaml", SIGNED_STACK);
+    let f = f.to_str().unwrap();
+    let k = key_file.to_str().unwrap();
+
+    // Before apply: nothing imported yet.
+    let out = w.run(&["token", f, "main", "--sign-with", k, "--key", "signer"]);
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("live"), "{}", text(&out));
+
+    assert_code(&w.run(&["apply", f, "--auto-approve"]), 0);
+    let out = w.run(&["token", f, "main", "--sign-with", k, "--key", "signer"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("refusing to sign")
+            && stderr(&out).contains("not the key pair of public key `signer`"),
+        "{}",
+        text(&out)
+    );
+    assert!(stdout(&out).is_empty());
+    for line in stranger.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(
+            !stderr(&out).contains(line),
+            "the private key reached stderr"
+        );
+    }
+
+    // Unknown key id, missing --key, a file that is no key.
+    let out = w.run(&["token", f, "main", "--sign-with", k, "--key", "signr"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("did you mean `signer`?"),
+        "{}",
+        text(&out)
+    );
+    assert_code(&w.run(&["token", f, "main", "--sign-with", k]), 2);
+    let out = w.run(&["token", f, "main", "--sign-with", f, "--key", "signer"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("holds no private key"),
+        "{}",
+        text(&out)
+    );
+}

@@ -43,6 +43,7 @@ pub mod tags;
 mod testing;
 pub mod time;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -80,6 +81,11 @@ pub struct LocalConfig {
     pub seed: Option<u64>,
     /// Reject requests signed more than 15 minutes away from now (AWS's rule).
     pub check_clock_skew: bool,
+    /// Adjustable resource quotas set to other values than AWS's defaults, like a quota
+    /// increase granted through Service Quotas, by name (`ivs:storage-configurations`; see
+    /// [`services::resource_quotas`]). Only enforced with `quotas_aws`; a name that is not
+    /// a quota, or a quota AWS does not adjust, is refused when the endpoint starts.
+    pub resource_quotas: BTreeMap<String, u64>,
 }
 
 impl Default for LocalConfig {
@@ -98,6 +104,7 @@ impl Default for LocalConfig {
             fault_rate: 0.0,
             seed: None,
             check_clock_skew: true,
+            resource_quotas: BTreeMap::new(),
         }
     }
 }
@@ -119,6 +126,7 @@ impl std::fmt::Debug for LocalConfig {
             .field("fault_rate", &self.fault_rate)
             .field("seed", &self.seed)
             .field("check_clock_skew", &self.check_clock_skew)
+            .field("resource_quotas", &self.resource_quotas)
             .finish()
     }
 }
@@ -150,6 +158,7 @@ pub async fn start_with_clock(config: LocalConfig, clock: Clock) -> anyhow::Resu
     if config.time_scale.is_nan() || config.time_scale <= 0.0 {
         anyhow::bail!("time scale must be positive, got {}", config.time_scale);
     }
+    services::check_quota_overrides(&config.resource_quotas)?;
     let store = match &config.state_file {
         Some(path) => store::Store::open(path)?,
         None => store::Store::in_memory(LocalState::default()),

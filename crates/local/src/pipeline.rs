@@ -132,6 +132,7 @@ pub(crate) async fn handle(
             now: shared.clock.epoch_seconds(),
             request_id,
             enforce_resource_quotas: shared.config.quotas_aws,
+            quota_overrides: &shared.config.resource_quotas,
         };
         let result = (op.handler)(&mut ctx, input);
         if op.mutates

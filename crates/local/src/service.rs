@@ -7,6 +7,8 @@
 //! (the server persists after mutating operations), its rate quota and its input shape
 //! cannot be forgotten.
 
+use std::collections::BTreeMap;
+
 use crate::api::{ApiError, ErrorCode};
 use crate::document::Document;
 use crate::protocol::Protocol;
@@ -25,6 +27,37 @@ pub struct Ctx<'a> {
     pub request_id: &'a str,
     /// Resource quotas are enforced (`--quotas aws`).
     pub enforce_resource_quotas: bool,
+    /// Raised (or lowered) adjustable resource quotas, by [`ResourceQuota::name`]
+    /// (`LocalConfig::resource_quotas`, checked when the endpoint starts).
+    pub quota_overrides: &'a BTreeMap<String, u64>,
+}
+
+impl Ctx<'_> {
+    /// The limit of `quota` that applies to this request: `None` when resource quotas are
+    /// not enforced, else the configured override (a quota increase) or AWS's default.
+    pub fn resource_quota(&self, quota: &ResourceQuota) -> Option<u64> {
+        self.enforce_resource_quotas.then(|| {
+            self.quota_overrides
+                .get(quota.name)
+                .copied()
+                .unwrap_or(quota.default)
+        })
+    }
+}
+
+/// A documented resource quota (e.g. "storage configurations per Region: 5, adjustable").
+/// Services list theirs as data so that `LocalConfig::resource_quotas` can be checked
+/// against them: only adjustable quotas can be raised, as with a Service Quotas request.
+#[derive(Debug)]
+pub struct ResourceQuota {
+    /// `<signing name>:<resource>`, e.g. `ivs:storage-configurations`.
+    pub name: &'static str,
+    /// AWS's documented default.
+    pub default: u64,
+    /// AWS raises it on request.
+    pub adjustable: bool,
+    /// What is counted, and where (for messages and docs).
+    pub counts: &'static str,
 }
 
 /// The one handler signature: validated input in, output out (`Document::unit()` for

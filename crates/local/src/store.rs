@@ -2,6 +2,8 @@
 //!
 //! Persistence rules (also used by `ivstack --local`):
 //! - a missing file starts empty;
+//! - a file larger than [`MAX_STATE_BYTES`] is refused before it is read (a wrong
+//!   `--state` path, e.g. a video file, must not exhaust memory);
 //! - a file that is not ours (no `format: ivstack-local-state`), is corrupt, or has a newer
 //!   `version` is reported with its path and the problem, and never overwritten;
 //! - writes are atomic (temp file in the same directory, fsync, rename) so a crash leaves
@@ -13,11 +15,15 @@
 //!   stale and are removed (only files of exactly that name pattern, in the same directory).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use super::state::{LocalState, STATE_FORMAT, STATE_VERSION};
+
+/// The largest state file read: 256 MiB, far above what any emulated account needs (a
+/// thousand stages with their sessions are a few MiB).
+pub const MAX_STATE_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -26,6 +32,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "state file {path} is larger than {} MiB ({size} bytes); it is not a state file ivstack wrote: check the --state path, refusing to use or overwrite it",
+        MAX_STATE_BYTES / (1024 * 1024)
+    )]
+    TooLarge { path: PathBuf, size: u64 },
     #[error("state file {path} is not valid JSON ({source}); refusing to use or overwrite it")]
     Corrupt {
         path: PathBuf,
@@ -64,16 +75,31 @@ pub enum StoreError {
 
 /// Read and check a state file without locking it. `Ok(None)` if it does not exist.
 pub fn load(path: &Path) -> Result<Option<LocalState>, StoreError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(StoreError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
+    let read_error = |source| StoreError::Read {
+        path: path.to_path_buf(),
+        source,
     };
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(read_error(source)),
+    };
+    let too_large = |size| StoreError::TooLarge {
+        path: path.to_path_buf(),
+        size,
+    };
+    let size = file.metadata().map_err(read_error)?.len();
+    if size > MAX_STATE_BYTES {
+        return Err(too_large(size));
+    }
+    // Bounded also while reading: the file may grow after the size check.
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_STATE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_STATE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
     let value: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt {
             path: path.to_path_buf(),
@@ -299,6 +325,26 @@ mod tests {
         // The state itself is intact and still written atomically.
         store.save(&store.lock()).unwrap();
         assert!(load(&path).unwrap().is_some());
+    }
+
+    /// A file past the size bound is refused with its path and size, unread (a sparse file
+    /// here, so the test costs no disk), and left as it is.
+    #[test]
+    fn oversized_state_files_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        File::create(&path)
+            .unwrap()
+            .set_len(MAX_STATE_BYTES + 1)
+            .unwrap();
+        let err = Store::open(&path).err().expect("refused");
+        assert!(matches!(err, StoreError::TooLarge { size, .. } if size == MAX_STATE_BYTES + 1));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("state.json") && msg.contains("256 MiB"),
+            "{msg}"
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), MAX_STATE_BYTES + 1);
     }
 
     /// A second opener that does not get the lock touches nothing: the temp file may be

@@ -63,6 +63,7 @@ pub fn call(service: &'static ServiceDef, req: &Request, state: &mut LocalState)
         now: NOW,
         request_id: "rid",
         enforce_resource_quotas: false,
+        quota_overrides: &BTreeMap::new(),
     };
     match (routed.op.handler)(&mut ctx, input) {
         Ok(out) => crate::protocol::encode(protocol, routed.op, &out, "rid"),

@@ -46,6 +46,7 @@ impl ResourceKind for Alarm {
     const NAME_MAX: usize = 255;
     const NAMES: Names = Names::Unique;
     const MAX_TAGS: usize = validate::MAX_TAGS;
+    const UNOBSERVED: &'static [&'static str] = &[];
 
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -128,6 +129,16 @@ impl ResourceKind for Alarm {
 
     async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
         aws::observe(aws, stack).await
+    }
+
+    // Nothing holds on to an alarm.
+    async fn users_outside(
+        _aws: &Aws,
+        _stack: &StackFile,
+        _observed: &[Resource],
+        _going: &[&Resource],
+    ) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+        Ok(BTreeMap::new())
     }
 
     async fn create(aws: &Aws, _stack: &str, desired: &Resource) -> anyhow::Result<String> {

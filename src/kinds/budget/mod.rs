@@ -27,6 +27,7 @@ impl ResourceKind for Budget {
     const NAME_MAX: usize = 100;
     const NAMES: Names = Names::Unique;
     const MAX_TAGS: usize = validate::MAX_BUDGET_TAGS;
+    const UNOBSERVED: &'static [&'static str] = &[];
 
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -95,6 +96,16 @@ impl ResourceKind for Budget {
 
     async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
         aws::observe(aws, stack).await
+    }
+
+    // Nothing holds on to a budget.
+    async fn users_outside(
+        _aws: &Aws,
+        _stack: &StackFile,
+        _observed: &[Resource],
+        _going: &[&Resource],
+    ) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+        Ok(BTreeMap::new())
     }
 
     async fn create(aws: &Aws, _stack: &str, desired: &Resource) -> anyhow::Result<String> {

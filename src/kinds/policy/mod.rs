@@ -38,6 +38,7 @@ impl ResourceKind for Policy {
     const NAME_MAX: usize = 128;
     const NAMES: Names = Names::UniqueIgnoringCase;
     const MAX_TAGS: usize = validate::MAX_TAGS;
+    const UNOBSERVED: &'static [&'static str] = &[];
 
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -111,6 +112,16 @@ impl ResourceKind for Policy {
 
     async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
         aws::observe(aws, &stack.stack).await
+    }
+
+    // An attached policy fails DeleteConflict with a hint; attachments are outside ivstack's model.
+    async fn users_outside(
+        _aws: &Aws,
+        _stack: &StackFile,
+        _observed: &[Resource],
+        _going: &[&Resource],
+    ) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+        Ok(BTreeMap::new())
     }
 
     async fn create(aws: &Aws, _stack: &str, desired: &Resource) -> anyhow::Result<String> {

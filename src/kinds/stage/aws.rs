@@ -105,20 +105,21 @@ fn to_btree(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> 
 }
 
 /// Every stage this stack owns. One paginated ListStages (which returns tags) finds them;
-/// GetStage is called only for the stages whose recording the file manages, because it is
-/// the only call that returns the recording configuration.
+/// GetStage, the only call that returns the recording configuration, is called only for
+/// the stages whose recording the file manages, and for owned stages the file no longer
+/// declares (about to be deleted, or kept when protected): their recording tells the
+/// planner which storage configuration they hold on to.
 pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
-    let detail: BTreeSet<String> = stack
-        .stages
-        .iter()
-        .filter(|(_, s)| s.recording.is_some())
-        .map(|(id, _)| id.clone())
-        .collect();
+    let detail = |id: &str| stack.stages.get(id).is_none_or(|s| s.recording.is_some());
     list(aws, &stack.stack, &detail).await
 }
 
-/// The stages `stack` owns, with GetStage for those in `detail`.
-async fn list(aws: &Aws, stack: &str, detail: &BTreeSet<String>) -> anyhow::Result<Vec<Resource>> {
+/// The stages `stack` owns, with GetStage for those whose id `detail` picks.
+async fn list(
+    aws: &Aws,
+    stack: &str,
+    detail: &(dyn Fn(&str) -> bool + Sync),
+) -> anyhow::Result<Vec<Resource>> {
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -159,7 +160,7 @@ async fn list(aws: &Aws, stack: &str, detail: &BTreeSet<String>) -> anyhow::Resu
     }
     let mut tasks = tokio::task::JoinSet::new();
     for (i, r) in found.iter().enumerate() {
-        if !detail.contains(&r.id) {
+        if !detail(&r.id) {
             continue;
         }
         let (aws, arn) = (aws.clone(), r.physical_id.clone().unwrap_or_default());
@@ -239,7 +240,7 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
                     return Err(err.into());
                 }
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
-                match list(aws, stack, &BTreeSet::new()).await {
+                match list(aws, stack, &|_| false).await {
                     Ok(existing) => {
                         if let Some(s) = existing.iter().find(|s| s.id == d.id) {
                             return s.physical_id.clone().context("listed stage has no ARN");

@@ -1,9 +1,10 @@
 //! IVS Real-Time stages (`stages.<id>`).
 //!
 //! Spec fields: `name`, `recording` (the auto-participant recording configuration, with
-//! the stack-file field names). Everything updates in place (UpdateStage for name and
-//! recording, Tag/UntagResource for tags), so a stage is never replaced: its ARN, which
-//! policies and alarms name, stays stable.
+//! the stack-file field names; `recording.storage`, a storage configuration of the stack
+//! by logical id, is its ARN `storage_configuration_arn`). Everything updates in place
+//! (UpdateStage for name and recording, Tag/UntagResource for tags), so a stage is never
+//! replaced: its ARN, which policies, alarms and ingest configurations name, stays stable.
 
 mod aws;
 pub mod model;
@@ -15,11 +16,24 @@ use serde_json::{Map, Value, json};
 pub use model::{MediaType, Recording, Stage, ThumbnailMode, ThumbnailStorage, Thumbnails};
 
 use super::{
-    Attribute, FieldRef, Kind, Known, LiveRef, Names, Resource, ResourceKind, Service, put,
+    Attribute, FieldRef, Kind, Known, LiveRef, Names, Reference, Resource, ResourceKind, Service,
+    put,
 };
 use crate::aws::Aws;
 use crate::stack::model::StackFile;
 use crate::stack::validate::{self, Validator};
+
+impl Stage {
+    /// The storage configuration of the stack that the stage records to, if it names one.
+    fn storage_ref(&self) -> Option<Reference> {
+        let id = self.recording.as_ref()?.storage.as_ref()?;
+        Some(Reference::new(
+            Kind::StorageConfiguration,
+            id.clone(),
+            Attribute::Arn,
+        ))
+    }
+}
 
 impl ResourceKind for Stage {
     const KIND: Kind = Kind::Stage;
@@ -32,6 +46,7 @@ impl ResourceKind for Stage {
     const NAME_MAX: usize = 128;
     const NAMES: Names = Names::NotUnique;
     const MAX_TAGS: usize = validate::MAX_TAGS;
+    const UNOBSERVED: &'static [&'static str] = &[];
 
     fn name(&self) -> Option<&str> {
         self.name.as_deref()
@@ -46,13 +61,23 @@ impl ResourceKind for Stage {
     }
 
     fn references(&self) -> Vec<FieldRef> {
-        Vec::new()
+        self.storage_ref()
+            .map(|reference| FieldRef {
+                path: "recording.storage".into(),
+                reference,
+            })
+            .into_iter()
+            .collect()
     }
 
-    fn spec(&self, _stack: &StackFile, _id: &str, _known: &Known) -> Map<String, Value> {
+    fn spec(&self, _stack: &StackFile, _id: &str, known: &Known) -> Map<String, Value> {
         let mut spec = Map::new();
         if let Some(rec) = &self.recording {
-            spec.insert("recording".into(), Value::Object(recording_spec(rec)));
+            let arn = match self.storage_ref() {
+                Some(r) => known.resolve(&r),
+                None => rec.storage_configuration_arn.clone().unwrap_or_default(),
+            };
+            spec.insert("recording".into(), Value::Object(recording_spec(rec, arn)));
         }
         spec
     }
@@ -85,6 +110,17 @@ impl ResourceKind for Stage {
         aws::observe(aws, stack).await
     }
 
+    // Nothing outside a stack holds on to a stage: deleting one ends its session and detaches its
+    // ingest configurations, which AWS allows.
+    async fn users_outside(
+        _aws: &Aws,
+        _stack: &StackFile,
+        _observed: &[Resource],
+        _going: &[&Resource],
+    ) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+        Ok(BTreeMap::new())
+    }
+
     async fn create(aws: &Aws, stack: &str, desired: &Resource) -> anyhow::Result<String> {
         aws::create(aws, stack, desired).await
     }
@@ -98,16 +134,15 @@ impl ResourceKind for Stage {
     }
 }
 
-/// Only the recording fields the file sets: the others are unmanaged. With recording
+/// Only the recording fields the file sets: the others are unmanaged. `arn` is where
+/// recordings go (a storage configuration's ARN, or its placeholder). With recording
 /// disabled (`""`), IVS resets and ignores every other field, so they are not managed
 /// either (validation warns about them).
-fn recording_spec(rec: &Recording) -> Map<String, Value> {
+fn recording_spec(rec: &Recording, arn: String) -> Map<String, Value> {
     let mut r = Map::new();
-    r.insert(
-        "storage_configuration_arn".into(),
-        json!(rec.storage_configuration_arn),
-    );
-    if rec.storage_configuration_arn.is_empty() {
+    let disabled = arn.is_empty();
+    r.insert("storage_configuration_arn".into(), json!(arn));
+    if disabled {
         return r;
     }
     put(&mut r, "media_types", rec.media_types.clone());

@@ -38,18 +38,26 @@ pub struct Stage {
 }
 
 /// The stage's `autoParticipantRecordingConfiguration`. Omitted fields are unmanaged: the
-/// live value (or the AWS default on creation) is kept.
+/// live value (or the AWS default on creation) is kept. Exactly one of `storage` and
+/// `storage_configuration_arn` says where recordings go.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Recording {
-    /// ARN of the IVS storage configuration that receives recordings. An empty string
+    /// Logical id of the storage configuration (in this file's `storage_configurations`)
+    /// that receives recordings. ivstack creates it first, and keeps it while the stage
+    /// records to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+
+    /// ARN of a storage configuration this stack does not manage. An empty string
     /// disables recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         length(max = 128),
         pattern(r"^$|^arn:aws:ivs:[a-z0-9-]+:[0-9]+:storage-configuration/[a-zA-Z0-9-]+$"),
         extend("patternErrorMessage" = "is not an IVS storage configuration ARN (`arn:aws:ivs:<region>:<account>:storage-configuration/<id>`, or \"\" to disable recording)")
     )]
-    pub storage_configuration_arn: String,
+    pub storage_configuration_arn: Option<String>,
 
     /// Media types to record. AWS default: `[AUDIO_VIDEO]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

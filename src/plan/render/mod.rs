@@ -39,6 +39,8 @@ const SENSITIVE_NAMES: &[&str] = &[
     "accesskey",
     "api_key",
     "apikey",
+    "stream_key",
+    "streamkey",
 ];
 
 /// Whether a field path names something secret, by its last segment: `tags.api-token`,

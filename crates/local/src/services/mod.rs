@@ -4,7 +4,9 @@
 //! To add a service: a module with its table (`mod.rs`), shapes, handlers and state, and
 //! ONE line in [`Registry::standard`] (plus its state in `crate::state::LocalState`).
 
-use crate::service::ServiceDef;
+use std::collections::BTreeMap;
+
+use crate::service::{ResourceQuota, ServiceDef};
 
 pub mod budgets;
 pub mod cloudwatch;
@@ -61,6 +63,35 @@ impl std::fmt::Debug for Registry {
     }
 }
 
+/// Every resource quota the endpoint enforces by name (with `--quotas aws`), so that
+/// `LocalConfig::resource_quotas` can raise the adjustable ones.
+pub fn resource_quotas() -> impl Iterator<Item = &'static ResourceQuota> {
+    ivs::RESOURCE_QUOTAS.iter().copied()
+}
+
+/// Check quota overrides: each names a known quota that AWS adjusts.
+pub fn check_quota_overrides(overrides: &BTreeMap<String, u64>) -> anyhow::Result<()> {
+    for name in overrides.keys() {
+        match resource_quotas().find(|q| q.name == name) {
+            None => anyhow::bail!(
+                "unknown resource quota `{name}`; the quotas that can be set are: {}",
+                resource_quotas()
+                    .filter(|q| q.adjustable)
+                    .map(|q| q.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(q) if !q.adjustable => anyhow::bail!(
+                "resource quota `{name}` ({}: {}) is not adjustable on AWS, so it cannot be changed here either",
+                q.counts,
+                q.default
+            ),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +99,22 @@ mod tests {
     #[test]
     fn signing_names_are_unique() {
         let names = Registry::standard().names();
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{n} twice");
+        }
+    }
+
+    #[test]
+    fn quota_overrides_name_adjustable_quotas() {
+        let ok: BTreeMap<String, u64> = [("ivs:storage-configurations".to_string(), 50)].into();
+        check_quota_overrides(&ok).unwrap();
+        let fixed: BTreeMap<String, u64> = [("ivs:public-keys".to_string(), 10)].into();
+        let e = check_quota_overrides(&fixed).unwrap_err().to_string();
+        assert!(e.contains("not adjustable"), "{e}");
+        let unknown: BTreeMap<String, u64> = [("ivs:storage".to_string(), 10)].into();
+        let e = check_quota_overrides(&unknown).unwrap_err().to_string();
+        assert!(e.contains("ivs:storage-configurations"), "{e}");
+        let names: Vec<_> = resource_quotas().map(|q| q.name).collect();
         for (i, n) in names.iter().enumerate() {
             assert!(!names[..i].contains(n), "{n} twice");
         }

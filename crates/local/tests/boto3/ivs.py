@@ -1,10 +1,13 @@
 """boto3 against the ivstack local endpoint: every emulated IVS Real-Time operation.
 
 The endpoint and credentials come from the environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
-AWS_SECRET_ACCESS_KEY, AWS_REGION). Prints ALL OK on success; any failure raises.
+AWS_SECRET_ACCESS_KEY, AWS_REGION). The first argument is a P-384 public key in PEM (for
+ImportPublicKey). Prints ALL OK on success; any failure raises.
 """
 
 import os
+import re
+import sys
 
 import boto3
 import botocore.exceptions
@@ -18,6 +21,96 @@ def expect_error(code, fn, **kwargs):
         assert got == code, f"expected {code}, got {got}: {e}"
         return e
     raise AssertionError(f"expected {code}, call succeeded")
+
+
+def pages(method, key, **kwargs):
+    """Every item of a listing, through botocore's paginator when it has one, else by hand."""
+    c = method.__self__
+    name = method.__name__
+    if c.can_paginate(name):
+        return [x for page in c.get_paginator(name).paginate(**kwargs, PaginationConfig={"PageSize": 1}) for x in page[key]]
+    items, token = [], None
+    while True:
+        page = method(maxResults=1, **({"nextToken": token} if token else {}), **kwargs)
+        items += page[key]
+        token = page.get("nextToken")
+        if not token:
+            return items
+
+
+def configurations(c, stage_arn, pem):
+    """Storage, encoder and ingest configurations and public keys: every operation."""
+    account = os.environ["IVSTACK_ACCOUNT_ID"]
+    region = os.environ["AWS_REGION"]
+
+    # Storage configurations.
+    sc = c.create_storage_configuration(name="rec", s3={"bucketName": "boto-recordings"}, tags={"k": "v"})
+    sc = sc["storageConfiguration"]
+    assert re.fullmatch(rf"arn:aws:ivs:{region}:{account}:storage-configuration/[A-Za-z0-9]{{12}}", sc["arn"]), sc
+    assert sc["s3"] == {"bucketName": "boto-recordings"} and sc["tags"] == {"k": "v"}, sc
+    assert c.get_storage_configuration(arn=sc["arn"])["storageConfiguration"] == sc
+    c.create_storage_configuration(s3={"bucketName": "boto-recordings-2"})
+    listed = pages(c.list_storage_configurations, "storageConfigurations")
+    assert len(listed) == 2 and sc in listed, listed
+    expect_error("ValidationException", c.create_storage_configuration, s3={"bucketName": "Upper_Case"})
+    c.update_stage(arn=stage_arn, autoParticipantRecordingConfiguration={"storageConfigurationArn": sc["arn"]})
+    expect_error("ConflictException", c.delete_storage_configuration, arn=sc["arn"])
+    c.update_stage(arn=stage_arn, autoParticipantRecordingConfiguration={"storageConfigurationArn": ""})
+    c.delete_storage_configuration(arn=sc["arn"])
+    expect_error("ResourceNotFoundException", c.get_storage_configuration, arn=sc["arn"])
+    expect_error(
+        "ValidationException",
+        c.update_stage,
+        arn=stage_arn,
+        autoParticipantRecordingConfiguration={"storageConfigurationArn": sc["arn"]},
+    )
+
+    # Encoder configurations: the model's defaults, summaries without video.
+    ec = c.create_encoder_configuration(name="hd")["encoderConfiguration"]
+    assert ec["video"] == {"width": 1280, "height": 720, "framerate": 30.0, "bitrate": 2500000}, ec
+    ec2 = c.create_encoder_configuration(video={"width": 1920, "height": 1080, "framerate": 29.5, "bitrate": 6000000})
+    assert ec2["encoderConfiguration"]["video"]["framerate"] == 29.5
+    assert c.get_encoder_configuration(arn=ec["arn"])["encoderConfiguration"] == ec
+    listed = pages(c.list_encoder_configurations, "encoderConfigurations")
+    assert len(listed) == 2 and all("video" not in e for e in listed), listed
+    expect_error("ValidationException", c.create_encoder_configuration, video={"width": 1921})
+    c.delete_encoder_configuration(arn=ec["arn"])
+    expect_error("ResourceNotFoundException", c.get_encoder_configuration, arn=ec["arn"])
+
+    # Public keys: P-384 PEM only, once each.
+    pk = c.import_public_key(publicKeyMaterial=pem, name="signer")["publicKey"]
+    assert pk["publicKeyMaterial"] == pem and re.fullmatch(r"([0-9a-f]{2}:){15}[0-9a-f]{2}", pk["fingerprint"]), pk
+    assert c.get_public_key(arn=pk["arn"])["publicKey"] == pk
+    assert pages(c.list_public_keys, "publicKeys") == [{"arn": pk["arn"], "name": "signer", "tags": {}}]
+    expect_error("ConflictException", c.import_public_key, publicKeyMaterial=pem)
+    expect_error("ValidationException", c.import_public_key, publicKeyMaterial="not a key")
+    c.delete_public_key(arn=pk["arn"])
+    expect_error("ResourceNotFoundException", c.get_public_key, arn=pk["arn"])
+
+    # Ingest configurations: secret stream key, summaries without it, update in place.
+    ic = c.create_ingest_configuration(
+        name="studio", stageArn=stage_arn, userId="studio", attributes={"role": "host"}, ingestProtocol="RTMPS"
+    )["ingestConfiguration"]
+    assert ic["state"] == "INACTIVE" and ic["stageArn"] == stage_arn, ic
+    assert re.fullmatch(r"rt_[0-9]+_[a-z0-9-]+_[a-zA-Z0-9-]+_.+", ic["streamKey"]), "stream key shape"
+    assert c.get_ingest_configuration(arn=ic["arn"])["ingestConfiguration"] == ic
+    c.create_ingest_configuration(ingestProtocol="RTMP", insecureIngest=True)
+    listed = pages(c.list_ingest_configurations, "ingestConfigurations")
+    assert len(listed) == 2 and all("streamKey" not in i for i in listed), "summaries carry no stream key"
+    by_stage = c.list_ingest_configurations(filterByStageArn=stage_arn)["ingestConfigurations"]
+    assert [i["arn"] for i in by_stage] == [ic["arn"]]
+    assert len(c.list_ingest_configurations(filterByState="INACTIVE")["ingestConfigurations"]) == 2
+    expect_error("ValidationException", c.create_ingest_configuration, ingestProtocol="RTMP")
+    up = c.update_ingest_configuration(arn=ic["arn"], stageArn="", redundantIngest=True)["ingestConfiguration"]
+    assert up["stageArn"] == "" and up["streamKey"] == ic["streamKey"] and len(up["redundantIngestCredentials"]) == 1
+    c.delete_ingest_configuration(arn=ic["arn"], force=False)
+    expect_error("ResourceNotFoundException", c.get_ingest_configuration, arn=ic["arn"])
+
+    # Tags on a configuration's ARN.
+    c.tag_resource(resourceArn=ec2["encoderConfiguration"]["arn"], tags={"a": "b"})
+    assert c.list_tags_for_resource(resourceArn=ec2["encoderConfiguration"]["arn"])["tags"] == {"a": "b"}
+    c.untag_resource(resourceArn=ec2["encoderConfiguration"]["arn"], tagKeys=["a"])
+    assert c.list_tags_for_resource(resourceArn=ec2["encoderConfiguration"]["arn"])["tags"] == {}
 
 
 def main():
@@ -85,6 +178,8 @@ def main():
         c.get_stage(arn=missing)
     except c.exceptions.ResourceNotFoundException:
         pass  # modeled exception class resolves
+
+    configurations(c, arn, sys.argv[1])
 
     c.delete_stage(arn=arn)
     expect_error("ResourceNotFoundException", c.get_stage, arn=arn)

@@ -590,8 +590,8 @@ async fn iam_validation_errors() {
     // Policy documents IAM rejects, with IAM's messages.
     for (doc, want) in [
         (
-            r#"{"Statement":[{"Effect":"Allow","Action":"a:b","Resource":"*"}]}"#,
-            "Policy document must be version 2012-10-17 or greater.",
+            r#"{"Version":"2011-01-01","Statement":[{"Effect":"Allow","Action":"a:b","Resource":"*"}]}"#,
+            "Syntax errors in policy.",
         ),
         (
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}"#,
@@ -727,6 +727,44 @@ async fn iam_validation_errors() {
             .iter()
             .any(|t| t.key() == "K0" && t.value() == "new")
     );
+}
+
+/// IAM accepts policy language 2008-10-17, explicitly or as the default of a document
+/// without `Version` (moto refuses both, so this runs against the local endpoint only).
+#[tokio::test]
+async fn iam_accepts_policy_language_2008_10_17_and_no_version() {
+    let ep = common::start_local().await;
+    let c = Client::new(&common::sdk_config(&ep));
+    let statement = r#""Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/*"}]"#;
+    for (name, document) in [
+        ("no-version", format!("{{{statement}}}")),
+        (
+            "old-version",
+            format!(r#"{{"Version":"2008-10-17",{statement}}}"#),
+        ),
+    ] {
+        let arn = c
+            .create_policy()
+            .policy_name(name)
+            .policy_document(&document)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+            .policy()
+            .and_then(|p| p.arn())
+            .unwrap()
+            .to_string();
+        let v = c
+            .get_policy_version()
+            .policy_arn(&arn)
+            .version_id("v1")
+            .send()
+            .await
+            .unwrap();
+        let stored = v.policy_version().and_then(|p| p.document()).unwrap();
+        assert_eq!(decode_document(stored), document, "{name}");
+    }
+    ep.shutdown().await.unwrap();
 }
 
 #[tokio::test]

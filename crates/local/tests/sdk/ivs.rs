@@ -10,12 +10,28 @@ use aws_sdk_ivsrealtime::error::ProvideErrorMetadata;
 use aws_sdk_ivsrealtime::types::{
     AutoParticipantRecordingConfiguration, ParticipantRecordingHlsConfiguration,
     ParticipantRecordingMediaType, ParticipantThumbnailConfiguration, ParticipantTokenCapability,
-    ParticipantTokenConfiguration, ThumbnailRecordingMode, ThumbnailStorageType,
+    ParticipantTokenConfiguration, S3StorageConfiguration, ThumbnailRecordingMode,
+    ThumbnailStorageType,
 };
 use ivstack_local::LocalConfig;
 use ivstack_local::services::tokens;
 
-const STORAGE_ARN: &str = "arn:aws:ivs:us-east-1:123456789012:storage-configuration/AbCdEf123456";
+/// A storage configuration (and its bucket) for stages to record to: AWS requires it to
+/// exist in the stage's Region before a stage names it.
+async fn storage_arn(c: &Client) -> String {
+    c.create_storage_configuration()
+        .s3(S3StorageConfiguration::builder()
+            .bucket_name("recordings")
+            .build()
+            .unwrap())
+        .send()
+        .await
+        .unwrap()
+        .storage_configuration()
+        .unwrap()
+        .arn()
+        .to_string()
+}
 
 fn client(endpoint: &ivstack_local::LocalEndpoint) -> Client {
     Client::new(&common::sdk_config(endpoint))
@@ -38,6 +54,7 @@ fn now() -> i64 {
 async fn create_get_update_delete_stage() {
     let ep = common::start_local().await;
     let c = client(&ep);
+    let storage = storage_arn(&c).await;
     let created = c
         .create_stage()
         .name("show-1")
@@ -105,7 +122,7 @@ async fn create_get_update_delete_stage() {
 
     // Enable recording with a partial struct: AWS defaults fill the rest.
     let cfg = AutoParticipantRecordingConfiguration::builder()
-        .storage_configuration_arn(STORAGE_ARN)
+        .storage_configuration_arn(&storage)
         .media_types(ParticipantRecordingMediaType::AudioOnly)
         .thumbnail_configuration(
             ParticipantThumbnailConfiguration::builder()
@@ -129,7 +146,7 @@ async fn create_get_update_delete_stage() {
         .auto_participant_recording_configuration()
         .unwrap()
         .clone();
-    assert_eq!(rec.storage_configuration_arn(), STORAGE_ARN);
+    assert_eq!(rec.storage_configuration_arn(), storage);
     assert_eq!(
         rec.media_types(),
         &[ParticipantRecordingMediaType::AudioOnly]
@@ -198,8 +215,9 @@ async fn create_get_update_delete_stage() {
 async fn create_stage_with_recording_and_tokens() {
     let ep = common::start_local().await;
     let c = client(&ep);
+    let storage = storage_arn(&c).await;
     let cfg = AutoParticipantRecordingConfiguration::builder()
-        .storage_configuration_arn(STORAGE_ARN)
+        .storage_configuration_arn(&storage)
         .hls_configuration(
             ParticipantRecordingHlsConfiguration::builder()
                 .target_segment_duration_seconds(4)
@@ -225,7 +243,7 @@ async fn create_stage_with_recording_and_tokens() {
         .unwrap();
     let stage = out.stage().unwrap();
     let rec = stage.auto_participant_recording_configuration().unwrap();
-    assert_eq!(rec.storage_configuration_arn(), STORAGE_ARN);
+    assert_eq!(rec.storage_configuration_arn(), storage);
     assert_eq!(
         rec.hls_configuration()
             .unwrap()
@@ -364,6 +382,7 @@ async fn create_participant_token() {
 async fn create_stage_validation() {
     let ep = common::start_local().await;
     let c = client(&ep);
+    let storage = storage_arn(&c).await;
     assert_eq!(
         code(c.create_stage().name("bad name!").send().await),
         "ValidationException"
@@ -428,7 +447,7 @@ async fn create_stage_validation() {
         "ValidationException"
     );
     let out_of_range = AutoParticipantRecordingConfiguration::builder()
-        .storage_configuration_arn(STORAGE_ARN)
+        .storage_configuration_arn(&storage)
         .recording_reconnect_window_seconds(301)
         .build()
         .unwrap();
@@ -442,7 +461,7 @@ async fn create_stage_validation() {
         "ValidationException"
     );
     let hls = AutoParticipantRecordingConfiguration::builder()
-        .storage_configuration_arn(STORAGE_ARN)
+        .storage_configuration_arn(&storage)
         .hls_configuration(
             ParticipantRecordingHlsConfiguration::builder()
                 .target_segment_duration_seconds(11)
@@ -680,6 +699,7 @@ async fn tags_operations() {
 async fn stage_sessions() {
     let ep = common::start_local().await;
     let c = client(&ep);
+    let storage = storage_arn(&c).await;
     let arn = c
         .create_stage()
         .send()
@@ -757,7 +777,7 @@ async fn stage_sessions() {
 
     // Recording cannot change while a session records.
     let rec = AutoParticipantRecordingConfiguration::builder()
-        .storage_configuration_arn(STORAGE_ARN)
+        .storage_configuration_arn(&storage)
         .build()
         .unwrap();
     c.update_stage()
@@ -859,7 +879,9 @@ async fn error_shape_on_the_wire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_drives_every_ivs_operation() {
     let ep = common::start_local().await;
-    let out = common::run_boto3("ivs.py", ep.url(), &[]).await;
+    let (key, _) = tokens::generate_key().unwrap();
+    let pem = tokens::public_key_pem(&key).unwrap();
+    let out = common::run_boto3("ivs.py", ep.url(), &[&pem]).await;
     common::assert_script_ok("ivs.py", &out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ALL OK"), "{stdout}");

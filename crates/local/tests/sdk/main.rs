@@ -8,3 +8,4 @@ mod common;
 mod core;
 mod iam_sts;
 mod ivs;
+mod ivs_family;

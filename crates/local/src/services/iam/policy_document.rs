@@ -1,4 +1,9 @@
 //! Identity-based policy documents, validated the way IAM does, with IAM's messages.
+//!
+//! `Version` is optional: a document without one is policy language 2008-10-17, which IAM
+//! accepts as it accepts an explicit `"2008-10-17"` (policy variables such as
+//! `${aws:username}` are then plain text, which is the evaluator's concern, not a reason to
+//! refuse the document).
 
 use serde_json::Value;
 
@@ -80,11 +85,6 @@ pub fn validate_policy_document(doc: &str) -> Result<(), ApiError> {
         if s.get("Sid").is_some_and(|v| !v.is_string()) {
             return Err(syntax());
         }
-    }
-    if obj.get("Version").and_then(Value::as_str) != Some("2012-10-17") {
-        return Err(malformed(
-            "Policy document must be version 2012-10-17 or greater.",
-        ));
     }
     let mut sids: Vec<&str> = Vec::new();
     for s in statements
@@ -169,6 +169,19 @@ mod tests {
     }
 
     #[test]
+    fn version_2008_10_17_and_no_version_are_accepted() {
+        let statement = r#""Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/*"}]"#;
+        assert!(ok(&format!("{{{statement}}}")));
+        assert!(ok(&format!(r#"{{"Version":"2008-10-17",{statement}}}"#)));
+        assert!(ok(&format!(r#"{{"Version":"2012-10-17",{statement}}}"#)));
+        // The other checks still apply to old documents.
+        assert_eq!(
+            msg(r#"{"Statement":[{"Effect":"Allow","Resource":"*"}]}"#),
+            "Policy statement must contain actions."
+        );
+    }
+
+    #[test]
     fn validates_documents() {
         let good = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ivs:GetStage","Resource":"*"}]}"#;
         assert!(ok(good));
@@ -188,8 +201,10 @@ mod tests {
             "Syntax errors in policy."
         );
         assert_eq!(
-            msg(r#"{"Statement":[{"Effect":"Allow","Action":"a:b","Resource":"*"}]}"#),
-            "Policy document must be version 2012-10-17 or greater."
+            msg(
+                r#"{"Version":"2011-01-01","Statement":[{"Effect":"Allow","Action":"a:b","Resource":"*"}]}"#
+            ),
+            "Syntax errors in policy."
         );
         assert_eq!(
             msg(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}"#),

@@ -1,22 +1,68 @@
 //! Amazon IVS Real-Time (signing name `ivs`, restJson1): stages, participant tokens, stage
-//! sessions and tags. The operation table.
+//! sessions, storage / encoder / ingest configurations, public keys, and tags on all of
+//! them. The operation table, and the resource quotas.
 //!
 //! Rate quotas (IVS Real-Time service quotas, documented and not adjustable): stage and
-//! session operations 5 TPS, CreateParticipantToken 50 TPS, tag operations 10 TPS.
+//! session operations 5 TPS, CreateParticipantToken 50 TPS, tag operations 10 TPS, storage,
+//! encoder and ingest configuration operations 5 TPS, public-key operations 3 TPS.
 
 mod handlers;
 pub mod shapes;
 mod state;
 
-pub use handlers::{MAX_TAGS, STAGE_QUOTA, TAGGING};
+pub use handlers::{MAX_TAGS, TAGGING};
 pub use state::{
-    Endpoints, HlsConfig, IvsRegion, IvsState, RecordingConfig, SessionRecord, StageRecord,
-    ThumbnailConfig,
+    EncoderConfigurationRecord, Endpoints, HlsConfig, IngestConfigurationRecord, IvsRegion,
+    IvsState, PublicKeyRecord, RecordingConfig, RedundantCredential, SessionRecord, StageRecord,
+    StorageConfigurationRecord, ThumbnailConfig, Video,
 };
 
 use crate::api::ErrorCode;
 use crate::protocol::Protocol;
-use crate::service::{Http, Operation, ServiceDef};
+use crate::service::{Http, Operation, ResourceQuota, ServiceDef};
+
+// Resource quotas per Region ("IVS Service Quotas | Real-Time Streaming", reference §4.2),
+// enforced with `--quotas aws`; the adjustable ones can be raised through
+// `LocalConfig::resource_quotas`, as a quota increase would.
+
+pub static STAGES: ResourceQuota = ResourceQuota {
+    name: "ivs:stages",
+    default: 1_000,
+    adjustable: true,
+    counts: "stages per Region",
+};
+pub static STORAGE_CONFIGURATIONS: ResourceQuota = ResourceQuota {
+    name: "ivs:storage-configurations",
+    default: 5,
+    adjustable: true,
+    counts: "storage configurations per Region",
+};
+pub static ENCODER_CONFIGURATIONS: ResourceQuota = ResourceQuota {
+    name: "ivs:encoder-configurations",
+    default: 20,
+    adjustable: true,
+    counts: "encoder configurations per Region",
+};
+pub static PUBLIC_KEYS: ResourceQuota = ResourceQuota {
+    name: "ivs:public-keys",
+    default: 3,
+    adjustable: false,
+    counts: "public keys per Region",
+};
+pub static INGEST_CONFIGURATIONS: ResourceQuota = ResourceQuota {
+    name: "ivs:ingest-configurations",
+    default: 100,
+    adjustable: true,
+    counts: "ingest configurations per Region",
+};
+/// Every resource quota of the service.
+pub static RESOURCE_QUOTAS: [&ResourceQuota; 5] = [
+    &STAGES,
+    &STORAGE_CONFIGURATIONS,
+    &ENCODER_CONFIGURATIONS,
+    &PUBLIC_KEYS,
+    &INGEST_CONFIGURATIONS,
+];
 
 pub static SERVICE: ServiceDef = ServiceDef {
     signing_name: "ivs",
@@ -71,7 +117,7 @@ static OPERATIONS: &[Operation] = &[
         name: "ListStages",
         mutates: false,
         tps: 5.0,
-        input: &shapes::LIST_STAGES,
+        input: &shapes::LIST_PAGE,
         http: Some(Http {
             method: "POST",
             uri: "/ListStages",
@@ -134,6 +180,193 @@ static OPERATIONS: &[Operation] = &[
         handler: handlers::get_stage_session,
     },
     Operation {
+        name: "CreateStorageConfiguration",
+        mutates: true,
+        tps: 5.0,
+        input: &shapes::CREATE_STORAGE_CONFIGURATION,
+        http: Some(Http {
+            method: "POST",
+            uri: "/CreateStorageConfiguration",
+        }),
+        handler: handlers::create_storage_configuration,
+    },
+    Operation {
+        name: "GetStorageConfiguration",
+        mutates: false,
+        tps: 5.0,
+        input: &shapes::STORAGE_CONFIGURATION_BY_ARN,
+        http: Some(Http {
+            method: "POST",
+            uri: "/GetStorageConfiguration",
+        }),
+        handler: handlers::get_storage_configuration,
+    },
+    Operation {
+        name: "ListStorageConfigurations",
+        mutates: false,
+        tps: 5.0,
+        input: &shapes::LIST_PAGE,
+        http: Some(Http {
+            method: "POST",
+            uri: "/ListStorageConfigurations",
+        }),
+        handler: handlers::list_storage_configurations,
+    },
+    Operation {
+        name: "DeleteStorageConfiguration",
+        mutates: true,
+        tps: 5.0,
+        input: &shapes::STORAGE_CONFIGURATION_BY_ARN,
+        http: Some(Http {
+            method: "POST",
+            uri: "/DeleteStorageConfiguration",
+        }),
+        handler: handlers::delete_storage_configuration,
+    },
+    Operation {
+        name: "CreateEncoderConfiguration",
+        mutates: true,
+        tps: 5.0,
+        input: &shapes::CREATE_ENCODER_CONFIGURATION,
+        http: Some(Http {
+            method: "POST",
+            uri: "/CreateEncoderConfiguration",
+        }),
+        handler: handlers::create_encoder_configuration,
+    },
+    Operation {
+        name: "GetEncoderConfiguration",
+        mutates: false,
+        tps: 5.0,
+        input: &shapes::ENCODER_CONFIGURATION_BY_ARN,
+        http: Some(Http {
+            method: "POST",
+            uri: "/GetEncoderConfiguration",
+        }),
+        handler: handlers::get_encoder_configuration,
+    },
+    Operation {
+        name: "ListEncoderConfigurations",
+        mutates: false,
+        tps: 5.0,
+        input: &shapes::LIST_PAGE,
+        http: Some(Http {
+            method: "POST",
+            uri: "/ListEncoderConfigurations",
+        }),
+        handler: handlers::list_encoder_configurations,
+    },
+    Operation {
+        name: "DeleteEncoderConfiguration",
+        mutates: true,
+        tps: 5.0,
+        input: &shapes::ENCODER_CONFIGURATION_BY_ARN,
+        http: Some(Http {
+            method: "POST",
+            uri: "/DeleteEncoderConfiguration",
+        }),
+        handler: handlers::delete_encoder_configuration,
+    },
+    Operation {
+        name: "ImportPublicKey",
+        mutates: true,
+        tps: 3.0,
+        input: &shapes::IMPORT_PUBLIC_KEY,
+        http: Some(Http {
+            method: "POST",
+            uri: "/ImportPublicKey",
+        }),
+        handler: handlers::import_public_key,
+    },
+    Operation {
+        name: "GetPublicKey",
+        mutates: false,
+        tps: 3.0,
+        input: &shapes::PUBLIC_KEY_BY_ARN,
+        http: Some(Http {
+            method: "POST",
+            uri: "/GetPublicKey",
+        }),
+        handler: handlers::get_public_key,
+    },
+    Operation {
+        name: "ListPublicKeys",
+        mutates: false,
+        tps: 3.0,
+        input: &shapes::LIST_PAGE,
+        http: Some(Http {
+            method: "POST",
+            uri: "/ListPublicKeys",
+        }),
+        handler: handlers::list_public_keys,
+    },
+    Operation {
+        name: "DeletePublicKey",
+        mutates: true,
+        tps: 3.0,
+        input: &shapes::PUBLIC_KEY_BY_ARN,
+        http: Some(Http {
+            method: "POST",
+            uri: "/DeletePublicKey",
+        }),
+        handler: handlers::delete_public_key,
+    },
+    Operation {
+        name: "CreateIngestConfiguration",
+        mutates: true,
+        tps: 5.0,
+        input: &shapes::CREATE_INGEST_CONFIGURATION,
+        http: Some(Http {
+            method: "POST",
+            uri: "/CreateIngestConfiguration",
+        }),
+        handler: handlers::create_ingest_configuration,
+    },
+    Operation {
+        name: "GetIngestConfiguration",
+        mutates: false,
+        tps: 5.0,
+        input: &shapes::GET_INGEST_CONFIGURATION,
+        http: Some(Http {
+            method: "POST",
+            uri: "/GetIngestConfiguration",
+        }),
+        handler: handlers::get_ingest_configuration,
+    },
+    Operation {
+        name: "ListIngestConfigurations",
+        mutates: false,
+        tps: 5.0,
+        input: &shapes::LIST_INGEST_CONFIGURATIONS,
+        http: Some(Http {
+            method: "POST",
+            uri: "/ListIngestConfigurations",
+        }),
+        handler: handlers::list_ingest_configurations,
+    },
+    Operation {
+        name: "UpdateIngestConfiguration",
+        mutates: true,
+        tps: 5.0,
+        input: &shapes::UPDATE_INGEST_CONFIGURATION,
+        http: Some(Http {
+            method: "POST",
+            uri: "/UpdateIngestConfiguration",
+        }),
+        handler: handlers::update_ingest_configuration,
+    },
+    Operation {
+        name: "DeleteIngestConfiguration",
+        mutates: true,
+        tps: 5.0,
+        input: &shapes::DELETE_INGEST_CONFIGURATION,
+        http: Some(Http {
+            method: "POST",
+            uri: "/DeleteIngestConfiguration",
+        }),
+        handler: handlers::delete_ingest_configuration,
+    },
+    Operation {
         name: "TagResource",
         mutates: true,
         tps: 10.0,
@@ -175,23 +408,6 @@ const NOT_EMULATED: &[&str] = &[
     "GetParticipant",
     "ListParticipants",
     "ListParticipantEvents",
-    "CreateStorageConfiguration",
-    "GetStorageConfiguration",
-    "DeleteStorageConfiguration",
-    "ListStorageConfigurations",
-    "CreateEncoderConfiguration",
-    "GetEncoderConfiguration",
-    "DeleteEncoderConfiguration",
-    "ListEncoderConfigurations",
-    "ImportPublicKey",
-    "GetPublicKey",
-    "DeletePublicKey",
-    "ListPublicKeys",
-    "CreateIngestConfiguration",
-    "GetIngestConfiguration",
-    "UpdateIngestConfiguration",
-    "DeleteIngestConfiguration",
-    "ListIngestConfigurations",
     "StartComposition",
     "GetComposition",
     "StopComposition",
@@ -214,6 +430,14 @@ mod tests {
                 "ListStages",
                 "ListStageSessions",
                 "GetStageSession",
+                "GetStorageConfiguration",
+                "ListStorageConfigurations",
+                "GetEncoderConfiguration",
+                "ListEncoderConfigurations",
+                "GetPublicKey",
+                "ListPublicKeys",
+                "GetIngestConfiguration",
+                "ListIngestConfigurations",
                 "ListTagsForResource",
             ],
         );

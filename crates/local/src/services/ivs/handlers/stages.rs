@@ -1,65 +1,36 @@
-//! IVS Real-Time's operations: stages, participant tokens, stage sessions and tags, per
-//! Region. Shapes and URL forms follow `aws-sdk-ivsrealtime`'s generated (de)serialisers and
-//! botocore's `ivs-realtime/2020-07-14` model (reference §1-§4, §9).
+//! Stages, their participant tokens and sessions.
 
 use std::collections::BTreeMap;
 
-use super::shapes::parse_arn;
-use super::state::{
-    IvsRegion, IvsState, RecordingConfig, SessionRecord, StageRecord, random_alnum, random_lower,
+use super::storage::find_storage;
+use super::tagging::TAGGING;
+use super::{
+    arn, attributes, check_quota, conflict, find, internal, new_id, next_token, not_found, page,
+    region, validation,
 };
 use crate::api::ApiError;
 use crate::document::Document;
 use crate::paging;
 use crate::service::Ctx;
+use crate::services::ivs::STAGES;
+use crate::services::ivs::state::{
+    IvsRegion, IvsState, RecordingConfig, SessionRecord, StageRecord, random_alnum, random_lower,
+};
 use crate::services::tokens;
-use crate::tags::{self, TagFormat, TagRules, TagStore, Tagging};
+use crate::tags::{self, TagFormat};
 
-/// Stages per Region (`--quotas aws`), newest documented value.
-pub const STAGE_QUOTA: usize = 1_000;
-/// Tags per resource.
-pub const MAX_TAGS: usize = 50;
 const DEFAULT_TOKEN_MINUTES: i64 = 720;
-/// "The total length of the attributes map, including keys and values, is 1 KB" (API
-/// reference; not in the model).
-const MAX_ATTRIBUTES_BYTES: usize = 1024;
 
-fn validation(msg: impl Into<String>) -> ApiError {
-    super::SERVICE.validation.error(msg)
-}
-
-fn not_found(arn: &str) -> ApiError {
-    ApiError::new(
-        404,
-        "ResourceNotFoundException",
-        format!("Resource {arn} not found"),
-    )
-}
-
-fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
-    super::SERVICE.internal.error(format!("{what}: {e}"))
-}
-
-fn region<'a>(ctx: &'a mut Ctx<'_>) -> &'a mut IvsRegion {
-    ctx.state
-        .ivs
-        .regions
-        .entry(ctx.region.to_string())
-        .or_default()
+fn stages(r: &mut IvsRegion) -> &mut BTreeMap<String, StageRecord> {
+    &mut r.stages
 }
 
 /// The stage `arn` names, in the request's Region and account, or 404.
-fn find<'a>(ctx: &'a mut Ctx<'_>, arn: &str) -> Result<&'a mut StageRecord, ApiError> {
-    let (region, account, kind, id) = parse_arn(arn).ok_or_else(|| not_found(arn))?;
-    if region != ctx.region || account != ctx.account_id || kind != "stage" {
-        return Err(not_found(arn));
-    }
-    ctx.state
-        .ivs
-        .regions
-        .get_mut(region)
-        .and_then(|r| r.stages.get_mut(id))
-        .ok_or_else(|| not_found(arn))
+pub(super) fn find_stage<'a>(
+    ctx: &'a mut Ctx<'_>,
+    arn: &str,
+) -> Result<&'a mut StageRecord, ApiError> {
+    find(ctx, arn, "stage", stages)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -117,13 +88,7 @@ struct TokenSpec {
 
 /// `path` prefixes member names in messages (`participantTokenConfigurations.1.member.`).
 fn token_spec(doc: &Document, path: &str) -> Result<TokenSpec, ApiError> {
-    let attributes = doc.get_string_map("attributes");
-    let size: usize = attributes.iter().map(|(k, v)| k.len() + v.len()).sum();
-    if size > MAX_ATTRIBUTES_BYTES {
-        return Err(validation(format!(
-            "{path}attributes: total size of attribute keys and values must not exceed 1 KB (got {size} bytes)"
-        )));
-    }
+    let attributes = attributes(doc, path)?;
     Ok(TokenSpec {
         duration: doc.get_i64("duration").unwrap_or(DEFAULT_TOKEN_MINUTES),
         user_id: doc.get_str("userId").map(str::to_string),
@@ -198,11 +163,6 @@ fn session_document(s: &SessionRecord) -> Document {
     ])
 }
 
-/// An empty `nextToken` is no token (some clients send `""` for the first page).
-fn next_token(input: &Document) -> Option<&str> {
-    input.get_str("nextToken").filter(|t| !t.is_empty())
-}
-
 // ---------------------------------------------------------------------------------------
 // Stages
 
@@ -214,6 +174,7 @@ pub fn create_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiE
         .get("autoParticipantRecordingConfiguration")
         .map(recording)
         .unwrap_or_default();
+    check_storage_reference(ctx, &recording.storage_configuration_arn)?;
     let specs = input
         .get_list("participantTokenConfigurations")
         .iter()
@@ -225,30 +186,11 @@ pub fn create_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiE
             )
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (account, now, enforce) = (
-        ctx.account_id.to_string(),
-        ctx.now,
-        ctx.enforce_resource_quotas,
-    );
-    let region_name = ctx.region.to_string();
-    let stages = &region(ctx).stages;
-    if enforce && stages.len() >= STAGE_QUOTA {
-        return Err(ApiError::new(
-            402,
-            "ServiceQuotaExceededException",
-            format!(
-                "Request would cause a service quota to be exceeded: {STAGE_QUOTA} stages per region"
-            ),
-        ));
-    }
-    let id = loop {
-        let id = random_alnum(12);
-        if !stages.contains_key(&id) {
-            break id;
-        }
-    };
+    let count = region(ctx).stages.len();
+    check_quota(ctx, &STAGES, count)?;
+    let id = new_id(&region(ctx).stages);
     let record = StageRecord {
-        arn: format!("arn:aws:ivs:{region_name}:{account}:stage/{id}"),
+        arn: arn(ctx, "stage", &id),
         name,
         tags: stage_tags.into_iter().collect(),
         recording,
@@ -259,7 +201,7 @@ pub fn create_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiE
     if !specs.is_empty() {
         let key = signing_key(&mut ctx.state.ivs)?;
         for spec in &specs {
-            minted.push(mint_token(&key, &record, spec, now)?);
+            minted.push(mint_token(&key, &record, spec, ctx.now)?);
         }
     }
     let stage = record.to_stage();
@@ -270,50 +212,54 @@ pub fn create_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiE
     ]))
 }
 
+/// A stage may only record to a storage configuration that exists in its own Region and
+/// account. AWS's error for one that does not is undocumented (CreateStage models no
+/// ResourceNotFoundException): ValidationException is GUESSED, for CreateStage and
+/// UpdateStage alike.
+fn check_storage_reference(ctx: &mut Ctx<'_>, storage_arn: &str) -> Result<(), ApiError> {
+    if storage_arn.is_empty() || find_storage(ctx, storage_arn).is_ok() {
+        return Ok(());
+    }
+    Err(validation(format!(
+        "autoParticipantRecordingConfiguration.storageConfigurationArn: storage configuration \
+         {storage_arn} does not exist in {} for account {}; create it first \
+         (CreateStorageConfiguration), in the stage's Region",
+        ctx.region, ctx.account_id
+    )))
+}
+
 pub fn get_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
-    let stage = find(ctx, input.get_str("arn").unwrap_or_default())?;
+    let stage = find_stage(ctx, input.get_str("arn").unwrap_or_default())?;
     Ok(Document::from_pairs([("stage", stage.to_stage())]))
 }
 
 pub fn list_stages(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
-    let max = input.get_i64("maxResults").unwrap_or(50) as usize;
-    let token = next_token(&input);
-    let bad = || {
-        validation(format!(
-            "The nextToken '{}' is not valid",
-            token.unwrap_or_default()
-        ))
-    };
     let stages = ctx.state.ivs.regions.get(ctx.region).map(|r| &r.stages);
-    let (page, next) = paging::by_key(
-        stages.into_iter().flatten().map(|(id, s)| (id.clone(), s)),
+    page(
+        stages.into_iter().flatten(),
         "stages",
-        token,
-        max,
-        bad,
-    )?;
-    Ok(Document::from_pairs([
-        (
-            "stages",
-            Document::List(page.into_iter().map(StageRecord::to_summary).collect()),
-        ),
-        ("nextToken", Document::opt_str(next)),
-    ]))
+        &input,
+        "stages",
+        StageRecord::to_summary,
+    )
 }
 
 pub fn update_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
     let new_recording = input
         .get("autoParticipantRecordingConfiguration")
         .map(recording);
-    let stage = find(ctx, input.get_str("arn").unwrap_or_default())?;
+    let arn = input.get_str("arn").unwrap_or_default();
+    find_stage(ctx, arn)?;
+    if let Some(r) = &new_recording {
+        check_storage_reference(ctx, &r.storage_configuration_arn)?;
+    }
+    let stage = find_stage(ctx, arn)?;
     if let Some(r) = new_recording {
         if r != stage.recording
             && stage.active_session().is_some()
             && !stage.recording.storage_configuration_arn.is_empty()
         {
-            return Err(ApiError::new(
-                409,
-                "ConflictException",
+            return Err(conflict(
                 "Cannot update the recording configuration while recording is active",
             ));
         }
@@ -325,11 +271,20 @@ pub fn update_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiE
     Ok(Document::from_pairs([("stage", stage.to_stage())]))
 }
 
+/// DeleteStage also detaches the ingest configurations that name the stage ("removes the
+/// stageArn from the associated IngestConfiguration", API reference): their `stageArn`
+/// becomes `""` and any publisher is disconnected.
 pub fn delete_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
-    let id = find(ctx, input.get_str("arn").unwrap_or_default())?
-        .id()
-        .to_string();
-    region(ctx).stages.remove(&id);
+    let stage = find_stage(ctx, input.get_str("arn").unwrap_or_default())?;
+    let (id, arn) = (stage.id().to_string(), stage.arn.clone());
+    let region = region(ctx);
+    region.stages.remove(&id);
+    for c in region.ingest_configurations.values_mut() {
+        if c.stage_arn == arn {
+            c.stage_arn.clear();
+            c.active = false;
+        }
+    }
     Ok(Document::map())
 }
 
@@ -339,7 +294,7 @@ pub fn delete_stage(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiE
 pub fn create_participant_token(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
     let spec = token_spec(&input, "")?;
     let now = ctx.now;
-    let stage = find(ctx, input.get_str("stageArn").unwrap_or_default())?.clone();
+    let stage = find_stage(ctx, input.get_str("stageArn").unwrap_or_default())?.clone();
     let key = signing_key(&mut ctx.state.ivs)?;
     let token = mint_token(&key, &stage, &spec, now)?;
     Ok(Document::from_pairs([("participantToken", token)]))
@@ -349,7 +304,7 @@ pub fn list_stage_sessions(ctx: &mut Ctx<'_>, input: Document) -> Result<Documen
     let max = input.get_i64("maxResults").unwrap_or(50) as usize;
     // ResourceNotFound is not modeled for this operation: an unknown stage has no sessions.
     let mut sessions: Vec<SessionRecord> =
-        match find(ctx, input.get_str("stageArn").unwrap_or_default()) {
+        match find_stage(ctx, input.get_str("stageArn").unwrap_or_default()) {
             Ok(s) => s.sessions.clone(),
             Err(_) => Vec::new(),
         };
@@ -368,7 +323,7 @@ pub fn list_stage_sessions(ctx: &mut Ctx<'_>, input: Document) -> Result<Documen
 
 pub fn get_stage_session(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
     let session_id = input.get_str("sessionId").unwrap_or_default();
-    let stage = find(ctx, input.get_str("stageArn").unwrap_or_default())?;
+    let stage = find_stage(ctx, input.get_str("stageArn").unwrap_or_default())?;
     let s = stage
         .sessions
         .iter()
@@ -377,52 +332,5 @@ pub fn get_stage_session(ctx: &mut Ctx<'_>, input: Document) -> Result<Document,
     Ok(Document::from_pairs([(
         "stageSession",
         session_document(s),
-    )]))
-}
-
-// ---------------------------------------------------------------------------------------
-// Tags
-
-pub static TAGGING: Tagging = Tagging {
-    rules: TagRules {
-        max_tags: MAX_TAGS,
-        case_insensitive_keys: false,
-        reserved: Some(|k| {
-            validation(format!(
-                "Tag keys starting with 'aws:' are reserved for AWS use: '{k}'"
-            ))
-        }),
-        reserved_on_untag: true,
-        duplicate: None,
-        too_many: |n| {
-            validation(format!(
-                "Resource would have {n} tags; the maximum is {MAX_TAGS}"
-            ))
-        },
-    },
-    format: TagFormat::Map,
-    arn_member: "resourceArn",
-    tags_member: "tags",
-    keys_member: "tagKeys",
-    find: stage_tags,
-};
-
-fn stage_tags<'a>(ctx: &'a mut Ctx<'_>, arn: &str) -> Result<&'a mut dyn TagStore, ApiError> {
-    Ok(&mut find(ctx, arn)?.tags)
-}
-
-pub fn tag_resource(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
-    tags::tag_resource(ctx, &input, &TAGGING).map(|()| Document::map())
-}
-
-pub fn untag_resource(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
-    tags::untag_resource(ctx, &input, &TAGGING).map(|()| Document::map())
-}
-
-pub fn list_tags_for_resource(ctx: &mut Ctx<'_>, input: Document) -> Result<Document, ApiError> {
-    let tags = tags::list(ctx, &input, &TAGGING)?;
-    Ok(Document::from_pairs([(
-        "tags",
-        tags::to_document(&tags, TagFormat::Map),
     )]))
 }

@@ -1,31 +1,11 @@
-//! IVS Real-Time's persisted state: per Region, stages with their tags, recording
-//! configuration and sessions; and the key that signs participant tokens.
+//! A stage as the emulator keeps it: name, tags, recording configuration, the host label
+//! of its endpoints and its sessions; and how it is written in responses.
 
 use std::collections::BTreeMap;
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::document::Document;
-use crate::services::tokens;
-
-/// All IVS emulator state.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct IvsState {
-    #[serde(default)]
-    pub regions: BTreeMap<String, IvsRegion>,
-    /// PKCS#8 PEM of the ES384 key that signs participant tokens (created on first use,
-    /// kept so tokens stay verifiable across restarts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_key: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct IvsRegion {
-    /// By stage id.
-    #[serde(default)]
-    pub stages: BTreeMap<String, StageRecord>,
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StageRecord {
@@ -204,76 +184,4 @@ impl RecordingConfig {
             ),
         ])
     }
-}
-
-impl IvsState {
-    /// Start a stage session (tests: sessions only exist while participants are connected
-    /// in real IVS, which this emulator has no media plane for). Returns the session id.
-    pub fn start_session(&mut self, stage_arn: &str, now: i64) -> Option<String> {
-        let stage = self.stage_mut_by_arn(stage_arn)?;
-        if let Some(s) = stage.active_session() {
-            return Some(s.session_id.clone());
-        }
-        let id = format!("st-{}", random_alnum(13));
-        stage.sessions.push(SessionRecord {
-            session_id: id.clone(),
-            start_time: now,
-            end_time: None,
-        });
-        Some(id)
-    }
-
-    /// End the stage's active session, if any.
-    pub fn end_session(&mut self, stage_arn: &str, now: i64) -> bool {
-        let Some(stage) = self.stage_mut_by_arn(stage_arn) else {
-            return false;
-        };
-        match stage
-            .sessions
-            .iter_mut()
-            .rev()
-            .find(|s| s.end_time.is_none())
-        {
-            Some(s) => {
-                s.end_time = Some(now);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn stage_mut_by_arn(&mut self, arn: &str) -> Option<&mut StageRecord> {
-        let region = arn.split(':').nth(3)?;
-        let id = arn.rsplit('/').next()?;
-        self.regions
-            .get_mut(region)?
-            .stages
-            .get_mut(id)
-            .filter(|s| s.arn == arn)
-    }
-
-    /// The PEM public key that verifies this endpoint's participant tokens, if any token
-    /// has been issued yet.
-    pub fn token_public_key_pem(&self) -> Option<String> {
-        let key = tokens::signing_key_from_pem(self.token_key.as_deref()?).ok()?;
-        tokens::public_key_pem(&key).ok()
-    }
-}
-
-/// `n` random ASCII letters and digits (ids).
-pub(crate) fn random_alnum(n: usize) -> String {
-    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..n)
-        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
-        .collect()
-}
-
-/// `n` random lowercase letters and digits (endpoint host labels).
-pub(crate) fn random_lower(n: usize) -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..n)
-        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
-        .collect()
 }
