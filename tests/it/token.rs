@@ -540,3 +540,79 @@ async fn a_private_key_that_is_not_the_imported_keys_pair_is_refused() {
         text(&out)
     );
 }
+
+/// Ctrl-C part-way through a bulk run: nothing new starts, what is in flight finishes and is
+/// printed, in order, and the summary says how many; exit 130. The endpoint holds
+/// CreateParticipantToken to 50 TPS, so 3,000 tokens take a minute: the interrupt, sent
+/// once the first token is read, lands long before the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_in_bulk_prints_what_was_minted_and_exits_130() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let w = World::with(LocalConfig {
+        quotas_aws: true,
+        ..LocalConfig::default()
+    })
+    .await;
+    let f = w.write("stack.yaml", STACK);
+    let f = f.to_str().unwrap();
+    assert_code(&w.run(&["apply", f, "--auto-approve"]), 0);
+    let users = w.write(
+        "users.txt",
+        &(0..3000).map(|i| format!("u{i}\n")).collect::<String>(),
+    );
+    let mut cmd = tokio::process::Command::from(w.command());
+    cmd.args([
+        "token",
+        f,
+        "main",
+        "--users",
+        users.to_str().unwrap(),
+        "--output",
+        "json",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .kill_on_drop(true);
+    let mut child = cmd.spawn().expect("spawn");
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = out.next_line().await.unwrap().expect("a first token");
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut lines = vec![first];
+    while let Some(l) = out.next_line().await.unwrap() {
+        lines.push(l);
+    }
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(lines.len() < 3000, "stopped early");
+    for (i, l) in lines.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(l).expect("whole JSON lines");
+        assert_eq!(v["user_id"], format!("u{i}"), "in order, no gap");
+        claims(&w, v["token"].as_str().unwrap());
+    }
+    let n = lines.len();
+    assert!(
+        err.contains(&format!("{n} of 3000 token(s) minted")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "interrupted while minting tokens ({n} of 3000 minted and printed)"
+        )),
+        "{err}"
+    );
+}
