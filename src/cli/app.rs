@@ -13,10 +13,11 @@ use crate::cli::session::{AwsArgs, GlobalArgs};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0    success, or nothing to do (also when standard output is closed early: `plan | head`)
+  0    success, or nothing to do (also when standard output is closed early: `plan | head`);
+       watch stopped by SIGTERM or Ctrl-C
   1    error (invalid stack file, AWS error, refused or failed apply)
-  2    changes pending (plan --detailed-exitcode)
-  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply or destroy: what was in
+  2    changes pending (plan --detailed-exitcode), drift found (watch --once)
+  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply, destroy or token: what was in
        flight finished; nothing was planned or changed after that; run again to converge";
 
 /// Keep Amazon IVS Real-Time stages, IAM policies, CloudWatch alarms and AWS Budgets
