@@ -1,7 +1,8 @@
-//! Scale benchmark: apply then plan a 200-stage stack against the in-process local endpoint
-//! with AWS's request-rate quotas enforced (time-scaled), and compare what happened with
-//! first principles: the fewest API calls the work needs, and the shortest wall time the
-//! rate quotas allow.
+//! Scale benchmark: apply then plan a 200-stage stack (with the rest of the IVS Real-Time
+//! family: storage, encoder, public-key and ingest configurations) against the in-process
+//! local endpoint with AWS's request-rate quotas enforced (time-scaled), and compare what
+//! happened with first principles: the fewest API calls the work needs, and the shortest
+//! wall time the rate quotas allow.
 //!
 //! Run: `cargo bench --bench scale`. Knobs (environment): `IVSTACK_BENCH_TIME_SCALE`
 //! (default 10: every quota, server and client, is multiplied by it), `IVSTACK_BENCH_PLAN_RUNS`
@@ -39,6 +40,18 @@ struct Shape {
     budgets: usize,
     /// Notifications per budget (the default ACTUAL 80 % and 100 %), one subscriber each.
     notifications_per_budget: usize,
+    /// Storage configurations (one bucket each); the recording stages record to them in
+    /// turn, by logical id.
+    storage: usize,
+    /// Encoder configurations, each with its `video` managed (so observing it needs Get).
+    encoders: usize,
+    /// Public keys (AWS allows 3 per region, not adjustable).
+    public_keys: usize,
+    /// Ingest configurations, the k-th on stage k.
+    ingest: usize,
+    /// Every `ingest_attributes_every`-th ingest configuration manages `attributes` (the
+    /// list lacks them: observing it needs Get).
+    ingest_attributes_every: usize,
 }
 
 impl Shape {
@@ -47,6 +60,9 @@ impl Shape {
     }
     fn alarms(&self) -> usize {
         self.stages
+    }
+    fn ingest_with_attributes(&self) -> usize {
+        self.ingest.div_ceil(self.ingest_attributes_every)
     }
 }
 
@@ -57,34 +73,94 @@ const SHAPE: Shape = Shape {
     stages_per_policy: 4,
     budgets: 5,
     notifications_per_budget: 2,
+    storage: 20,
+    encoders: 5,
+    public_keys: 3,
+    ingest: 50,
+    ingest_attributes_every: 2,
 };
+
+/// The adjustable resource quotas the stack needs raised, as a Service Quotas increase
+/// would (storage configurations: 5 by default). The others fit AWS's defaults (encoder
+/// configurations 20, ingest configurations 100, public keys 3 and not adjustable).
+fn quota_increases(s: &Shape) -> std::collections::BTreeMap<String, u64> {
+    std::collections::BTreeMap::from([("ivs:storage-configurations".to_string(), s.storage as u64)])
+}
 
 const STACK: &str = "scale";
 const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
 
 /// Page sizes ivstack asks for (and the APIs' maxima): ListStages 100, ListPolicies 1000,
-/// DescribeAlarms 100, DescribeBudgets 100, DescribeNotificationsForBudget 100.
+/// DescribeAlarms 100, DescribeBudgets 100, DescribeNotificationsForBudget 100, and 100 for
+/// each list of the IVS Real-Time family.
 const PAGE_STAGES: usize = 100;
+const PAGE_IVS_FAMILY: usize = 100;
 const PAGE_POLICIES: usize = 1000;
 const PAGE_ALARMS: usize = 100;
 const PAGE_BUDGETS: usize = 100;
 const PAGE_NOTIFICATIONS: usize = 100;
 
-fn stack_yaml(s: &Shape) -> String {
+/// The bucket of storage configuration `k`.
+fn bucket(k: usize) -> String {
+    format!("scale-recordings-{k:02}")
+}
+
+/// A P-384 public key in PEM, from a fixed (non-secret) scalar: the bench needs no secrecy.
+fn public_pem(k: usize) -> anyhow::Result<String> {
+    use p384::pkcs8::{EncodePublicKey, LineEnding};
+    let scalar: Vec<u8> = (0..48u8).map(|b| b.wrapping_add(k as u8 * 7 + 1)).collect();
+    let secret = p384::SecretKey::from_slice(&scalar).context("a P-384 scalar")?;
+    secret
+        .public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .context("encoding a public key")
+}
+
+fn stack_yaml(s: &Shape) -> anyhow::Result<String> {
     let mut y = String::new();
     let _ = writeln!(
         y,
         "stack: {STACK}\nregion: {REGION}\naccount: \"{ACCOUNT}\"\ntags: {{team: bench}}"
     );
+    y.push_str("storage_configurations:\n");
+    for k in 0..s.storage {
+        let _ = writeln!(y, "  sc{k:02}:\n    s3_bucket: {}", bucket(k));
+    }
+    y.push_str("encoder_configurations:\n");
+    for k in 0..s.encoders {
+        let _ = writeln!(
+            y,
+            "  e{k}:\n    video: {{ width: 1280, height: 720, framerate: 30, bitrate: {} }}",
+            1_000_000 * (k + 1)
+        );
+    }
+    y.push_str("public_keys:\n");
+    for k in 0..s.public_keys {
+        let pem: String = public_pem(k)?
+            .lines()
+            .map(|l| format!("      {l}\n"))
+            .collect();
+        let _ = write!(y, "  k{k}:\n    public_key_pem: |\n{pem}");
+    }
+    y.push_str("ingest_configurations:\n");
+    for k in 0..s.ingest {
+        let _ = writeln!(
+            y,
+            "  i{k:02}:\n    stage: s{k:03}\n    ingest_protocol: RTMPS\n    user_id: publisher-{k}"
+        );
+        if k % s.ingest_attributes_every == 0 {
+            let _ = writeln!(y, "    attributes: {{ role: host }}");
+        }
+    }
     y.push_str("stages:\n");
     for i in 0..s.stages {
         if i % s.recording_every == 0 {
             let _ = writeln!(
                 y,
-                "  s{i:03}:\n    recording:\n      storage_configuration_arn: \
-                 arn:aws:ivs:{REGION}:{ACCOUNT}:storage-configuration/AbCdEf123456\n      \
-                 hls_segment_seconds: 6"
+                "  s{i:03}:\n    recording:\n      storage: sc{:02}\n      \
+                 hls_segment_seconds: 6",
+                (i / s.recording_every) % s.storage
             );
         } else {
             let _ = writeln!(y, "  s{i:03}: {{}}");
@@ -120,7 +196,7 @@ fn stack_yaml(s: &Shape) -> String {
             100 * (b + 1)
         );
     }
-    y
+    Ok(y)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -135,6 +211,10 @@ enum Dep {
     /// Call k needs call k of the other group (a per-resource pipeline): starts after the
     /// other group's first call, ends at least one slot after the other group's last call.
     Each(usize),
+    /// Needs only the first `m` calls of the other group (ingest configurations on the
+    /// first stages): starts after the other group's first call, ends at least one slot
+    /// after the other group's m-th call, made as early as that group's rate allows.
+    First(usize, u64),
 }
 
 /// A group of calls to one operation.
@@ -213,43 +293,133 @@ fn plan_model(s: &Shape) -> Vec<Group> {
             s.budgets * s.notifications_per_budget,
             vec![Each(10)],
         ),
+        // 12: storage configurations: the list returns the bucket and the tags.
+        g(
+            "ivs",
+            "ListStorageConfigurations",
+            s.storage.div_ceil(PAGE_IVS_FAMILY),
+            vec![],
+        ),
+        // 13,14: encoder configurations: the list has tags, not the video.
+        g(
+            "ivs",
+            "ListEncoderConfigurations",
+            s.encoders.div_ceil(PAGE_IVS_FAMILY),
+            vec![],
+        ),
+        g("ivs", "GetEncoderConfiguration", s.encoders, vec![All(13)]),
+        // 15,16: public keys: the list has tags, not the key.
+        g(
+            "ivs",
+            "ListPublicKeys",
+            s.public_keys.div_ceil(PAGE_IVS_FAMILY),
+            vec![],
+        ),
+        g("ivs", "GetPublicKey", s.public_keys, vec![All(15)]),
+        // 17,18,19: ingest configurations: the list has no tags and no attributes, so one
+        // call per candidate proves ownership: Get where attributes are managed (it carries
+        // the tags too), ListTagsForResource for the others.
+        g(
+            "ivs",
+            "ListIngestConfigurations",
+            s.ingest.div_ceil(PAGE_IVS_FAMILY),
+            vec![],
+        ),
+        g(
+            "ivs",
+            "ListTagsForResource",
+            s.ingest - s.ingest_with_attributes(),
+            vec![All(17)],
+        ),
+        g(
+            "ivs",
+            "GetIngestConfiguration",
+            s.ingest_with_attributes(),
+            vec![All(17)],
+        ),
     ]
 }
 
 /// The calls of `apply` on an empty account: one listing call per kind (nothing found),
-/// the account id, then one create call per resource (tags, recording, notifications and
-/// subscribers all ride on the create). With `phased`, every non-stage create waits for
-/// all stage creates (ivstack's apply phases); without, an alarm or policy waits only for
-/// its own stages, and budgets for nothing.
+/// the account id, then one create call per resource (tags, recording, video, key,
+/// notifications and subscribers all ride on the create). With `phased`, the design ivstack
+/// started with: the resources stages refer to first, then all stages, then every other
+/// create. Without, each create waits only for what it references: a recording stage for
+/// its storage configuration (left out of the bound: stages that record nowhere can go
+/// first, and storage configurations are created long before the last stage), an alarm or
+/// policy for its stages, an ingest configuration for its stage (one of the first stages),
+/// and the rest for nothing.
 fn apply_model(s: &Shape, phased: bool) -> Vec<Group> {
     use Dep::*;
-    let observe = vec![All(0), All(1), All(2), All(4)];
-    let after_stages = |own: Dep| {
-        let mut d = observe.clone();
-        d.push(if phased { All(5) } else { own });
+    let observe = vec![
+        All(0),
+        All(1),
+        All(2),
+        All(4),
+        All(5),
+        All(6),
+        All(7),
+        All(8),
+    ];
+    let with = |mut d: Vec<Dep>, more: Dep| {
+        d.push(more);
         d
     };
+    let after_stages = |own: Dep| with(observe.clone(), if phased { All(12) } else { own });
     vec![
         g("ivs", "ListStages", 1, vec![]),
         g("iam", "ListPolicies", 1, vec![]),
         g("monitoring", "DescribeAlarms", 1, vec![]),
         g("sts", "GetCallerIdentity", 1, vec![]),
         g("budgets", "DescribeBudgets", 1, vec![All(3)]),
-        // 5: stages first: policies and alarms name them.
-        g("ivs", "CreateStage", s.stages, observe.clone()),
-        g("iam", "CreatePolicy", s.policies, after_stages(Each(5))),
+        g("ivs", "ListStorageConfigurations", 1, vec![]),
+        g("ivs", "ListEncoderConfigurations", 1, vec![]),
+        g("ivs", "ListPublicKeys", 1, vec![]),
+        g("ivs", "ListIngestConfigurations", 1, vec![]),
+        // 9..11: what stages (and policies) refer to.
+        g(
+            "ivs",
+            "CreateStorageConfiguration",
+            s.storage,
+            observe.clone(),
+        ),
+        g(
+            "ivs",
+            "CreateEncoderConfiguration",
+            s.encoders,
+            observe.clone(),
+        ),
+        g("ivs", "ImportPublicKey", s.public_keys, observe.clone()),
+        // 12: stages (groups only depend on earlier ones).
+        g(
+            "ivs",
+            "CreateStage",
+            s.stages,
+            if phased {
+                with(with(observe.clone(), All(9)), All(10))
+            } else {
+                observe.clone()
+            },
+        ),
+        g("iam", "CreatePolicy", s.policies, after_stages(Each(12))),
         g(
             "monitoring",
             "PutMetricAlarm",
             s.alarms(),
-            after_stages(Each(5)),
+            after_stages(Each(12)),
+        ),
+        g(
+            "ivs",
+            "CreateIngestConfiguration",
+            s.ingest,
+            after_stages(First(12, s.ingest as u64)),
         ),
         g(
             "budgets",
             "CreateBudget",
             s.budgets,
             if phased {
-                after_stages(All(5))
+                after_stages(All(12))
             } else {
                 observe
             },
@@ -281,6 +451,11 @@ fn finishes(groups: &[Group], rate: &dyn Fn(&str, &str) -> f64) -> Vec<f64> {
                     let first = start[j] + 1.0 / rate(groups[j].service, groups[j].op);
                     s0 = s0.max(first);
                     tail = tail.max(finish[j] + slot);
+                }
+                Dep::First(j, m) => {
+                    let rj = rate(groups[j].service, groups[j].op);
+                    s0 = s0.max(start[j] + 1.0 / rj);
+                    tail = tail.max(start[j] + m as f64 / rj + slot);
                 }
             }
         }
@@ -409,6 +584,42 @@ fn rate_overrides() -> std::collections::HashMap<String, f64> {
         .collect()
 }
 
+/// Create the storage configurations' buckets in the endpoint's S3 (path-style, the real
+/// SDK), as an operator does on AWS before the first apply.
+async fn create_buckets(endpoint: &LocalEndpoint, s: &Shape) -> anyhow::Result<()> {
+    let config = endpoint.config();
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .http_client(ivstack::aws::http_client())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(endpoint.url())
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    &config.access_key,
+                    &config.secret_key,
+                    None,
+                    None,
+                    "bench",
+                ),
+            ),
+        )
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    for k in 0..s.storage {
+        s3.create_bucket()
+            .bucket(bucket(k))
+            .send()
+            .await
+            .with_context(|| format!("creating the bucket {}", bucket(k)))?;
+    }
+    Ok(())
+}
+
 /// Server buckets hold one second's worth of tokens; waiting longer than that between
 /// steps makes each step start from full buckets, whatever the previous one did.
 async fn settle() {
@@ -535,15 +746,18 @@ async fn run() -> anyhow::Result<()> {
     let shape = SHAPE;
 
     let stack: StackFile =
-        serde_yaml::from_str(&stack_yaml(&shape)).context("the generated stack does not parse")?;
+        serde_yaml::from_str(&stack_yaml(&shape)?).context("the generated stack does not parse")?;
     let endpoint = ivstack_local::start(LocalConfig {
         quotas_aws: true,
         time_scale: scale,
         region: REGION.to_string(),
         account_id: ACCOUNT.to_string(),
+        resource_quotas: quota_increases(&shape),
         ..LocalConfig::default()
     })
     .await?;
+    // The buckets exist before the stack is applied, as on AWS (not measured).
+    create_buckets(&endpoint, &shape).await?;
     let rates = Rates {
         registry: Registry::standard(),
         scale,
@@ -553,9 +767,10 @@ async fn run() -> anyhow::Result<()> {
 
     println!(
         "# ivstack scale benchmark\n\nstack: {} stages ({} with recording), {} alarms, {} \
-         policies ({} stages each), {} budgets ({} notifications each); time scale {scale} \
-         (server quotas and client limits both x{scale}); apply max concurrency {concurrency}; \
-         {} cores",
+         policies ({} stages each), {} budgets ({} notifications each), {} storage \
+         configurations, {} encoder configurations, {} public keys, {} ingest configurations \
+         ({} with attributes); quota increases {:?}; time scale {scale} (server quotas and \
+         client limits both x{scale}); apply max concurrency {concurrency}; {} cores",
         shape.stages,
         shape.with_recording(),
         shape.alarms(),
@@ -563,6 +778,12 @@ async fn run() -> anyhow::Result<()> {
         shape.stages_per_policy,
         shape.budgets,
         shape.notifications_per_budget,
+        shape.storage,
+        shape.encoders,
+        shape.public_keys,
+        shape.ingest,
+        shape.ingest_with_attributes(),
+        quota_increases(&shape),
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0)

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod interrupt;
 pub mod local;
+pub mod local_buckets;
 pub mod output;
 pub mod redact;
 pub mod run;

@@ -164,6 +164,15 @@ async fn make_plan(session: &Session, stack: &StackFile, destroy: bool) -> anyho
     }
 }
 
+/// With `--local`, the buckets the stack's storage configurations name are created in the
+/// embedded endpoint first (see `local_buckets`); against AWS, nothing happens here.
+async fn local_buckets(session: &Session, stack: &StackFile) -> anyhow::Result<()> {
+    if let Some(endpoint) = session.local_endpoint() {
+        super::local_buckets::ensure(endpoint, stack).await?;
+    }
+    Ok(())
+}
+
 /// Render a plan for standard output.
 fn render_plan(
     plan: &Plan,
@@ -343,6 +352,10 @@ pub async fn apply_cmd(
     let mut code = 0;
     for s in &stacks {
         let session = Session::open(global, &s.model, stop).await?;
+        if !destroy && let Err(e) = local_buckets(&session, &s.model).await {
+            session.close().await?;
+            return Err(e);
+        }
         let plan = match make_plan(&session, &s.model, destroy).await {
             Ok(p) => p,
             Err(e) => {
@@ -496,6 +509,12 @@ async fn apply_saved(
     let model = load_bytes(&saved.stack_file, &bytes, false)
         .map_err(|d| anyhow::anyhow!("{}", d.render(false).trim_end()))?;
     let session = Session::open(global, &model, stop).await?;
+    if !saved.plan.destroy
+        && let Err(e) = local_buckets(&session, &model).await
+    {
+        session.close().await?;
+        return Err(e);
+    }
     let current = match make_plan(&session, &model, saved.plan.destroy).await {
         Ok(p) => p,
         Err(e) => {

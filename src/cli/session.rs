@@ -300,6 +300,11 @@ impl Session {
         )
     }
 
+    /// The embedded endpoint, when `--local`.
+    pub fn local_endpoint(&self) -> Option<&LocalEndpoint> {
+        self.local.as_ref()
+    }
+
     pub async fn close(self) -> anyhow::Result<()> {
         if let Some(local) = self.local {
             local.shutdown().await?;

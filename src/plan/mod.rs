@@ -182,7 +182,7 @@ impl Summary {
             self.create, self.update, self.replace, self.delete
         );
         if self.refused > 0 {
-            s.push_str(&format!(", {} protected from deletion", self.refused));
+            s.push_str(&format!(", {} refused (protected or in use)", self.refused));
         }
         s
     }

@@ -491,7 +491,7 @@ fn protected_resource_removed_from_the_file_is_refused() {
     assert_eq!(find(&p, Kind::Policy, "minter").action, Action::Delete);
     let summary = p.summary();
     assert_eq!((summary.refused, summary.delete), (1, 2));
-    assert!(summary.line().ends_with("1 protected from deletion"));
+    assert!(summary.line().ends_with("1 refused (protected or in use)"));
 }
 
 #[test]

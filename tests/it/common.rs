@@ -42,3 +42,36 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https()
 }
+
+/// Create the S3 bucket `name` in `region` in the endpoint's S3 (path-style, the real SDK,
+/// retrying hard so that an endpoint injecting faults still gets it), as an operator does
+/// on AWS before a stack's storage configurations name it. A bucket that exists is fine.
+pub async fn create_bucket(endpoint: &LocalEndpoint, name: &str, region: &str) {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let conf = sdk_config(endpoint)
+        .to_builder()
+        .region(Region::new(region.to_string()))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(20))
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    let mut req = s3.create_bucket().bucket(name);
+    if region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    if let Err(e) = req.send().await {
+        let code = aws_sdk_s3::error::ProvideErrorMetadata::code(&e).map(str::to_string);
+        assert_eq!(
+            code.as_deref(),
+            Some("BucketAlreadyOwnedByYou"),
+            "create bucket {name}: {e:?}"
+        );
+    }
+}

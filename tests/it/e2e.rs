@@ -17,11 +17,14 @@ stack: e2e
 region: us-east-1
 account: "123456789012"
 tags: {team: media}
+storage_configurations:
+  recordings:
+    s3_bucket: e2e-recordings
 stages:
   main:
     tags: {tier: gold}
     recording:
-      storage_configuration_arn: arn:aws:ivs:us-east-1:123456789012:storage-configuration/AbCdEf123456
+      storage: recordings
       hls_segment_seconds: 6
   backup: {}
 policies:
@@ -44,24 +47,46 @@ budgets:
     emails: [ops@example.com]
 "#;
 
-struct World {
-    endpoint: LocalEndpoint,
-    dir: tempfile::TempDir,
+/// S3 buckets (and their regions) that the stacks of these tests record to: `STACK`,
+/// `stacks/production.yaml` and the family tests.
+const BUCKETS: &[(&str, &str)] = &[
+    ("e2e-recordings", "us-east-1"),
+    ("live-prod-recordings-123456789012", "us-west-2"),
+    ("fam-recordings", "us-east-1"),
+    ("fam-archive", "us-east-1"),
+];
+
+pub(crate) struct World {
+    pub(crate) endpoint: LocalEndpoint,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl World {
-    async fn new() -> World {
+    pub(crate) async fn new() -> World {
         World::with(LocalConfig::default()).await
     }
 
-    async fn with(config: LocalConfig) -> World {
+    /// An endpoint with `config` and nothing in it: no buckets either.
+    async fn bare(config: LocalConfig) -> World {
         World {
             endpoint: common::start_local_with(config).await,
             dir: tempfile::tempdir().expect("tempdir"),
         }
     }
 
-    fn write(&self, name: &str, body: &str) -> PathBuf {
+    pub(crate) async fn with(config: LocalConfig) -> World {
+        let endpoint = common::start_local_with(config).await;
+        // The buckets the test stacks' storage configurations name exist first, as on AWS.
+        for (bucket, region) in BUCKETS {
+            common::create_bucket(&endpoint, bucket, region).await;
+        }
+        World {
+            endpoint,
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub(crate) fn write(&self, name: &str, body: &str) -> PathBuf {
         let p = self.dir.path().join(name);
         std::fs::write(&p, body).expect("write stack file");
         p
@@ -69,11 +94,11 @@ impl World {
 
     /// Run the binary against the endpoint (blocking the test thread; the endpoint keeps
     /// serving on the runtime's other workers).
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         run_bin(self.endpoint.url(), self.dir.path(), args)
     }
 
-    fn ivs(&self) -> Ivs {
+    pub(crate) fn ivs(&self) -> Ivs {
         Ivs::new(&common::sdk_config(&self.endpoint))
     }
 }
@@ -93,7 +118,7 @@ fn run_bin(url: &str, cwd: &Path, args: &[&str]) -> Output {
         .expect("run ivstack")
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
         o.status.code(),
@@ -102,12 +127,12 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn assert_code(o: &Output, code: i32) {
+pub(crate) fn assert_code(o: &Output, code: i32) {
     assert_eq!(o.status.code(), Some(code), "{}", text(o));
 }
 
 /// Apply, then prove that a plan right after is empty (exit 0 with --detailed-exitcode).
-fn apply_and_settle(w: &World, file: &Path) {
+pub(crate) fn apply_and_settle(w: &World, file: &Path) {
     let f = file.to_str().expect("utf-8 path");
     assert_code(&w.run(&["apply", f, "--auto-approve"]), 0);
     assert_code(&w.run(&["plan", f, "--detailed-exitcode"]), 0);
@@ -487,7 +512,7 @@ async fn a_failed_create_stage_is_reported_as_create_stage_even_when_the_check_f
     use ivstack::aws::{Aws, ConnectOptions};
     use ivstack::kinds::{Kind, Known, desired_of};
     // Every request fails (throttling, 500 or a dropped connection: all worth a retry).
-    let w = World::with(LocalConfig {
+    let w = World::bare(LocalConfig {
         fault_rate: 1.0,
         seed: Some(8),
         ..LocalConfig::default()

@@ -1,5 +1,6 @@
 //! ivstack's own integration tests, one binary (linking the AWS SDK once): the binary end
-//! to end against the local endpoint (`e2e`), plan renderings (`render`), stack-file
+//! to end against the local endpoint (`e2e`, and per kind of the IVS Real-Time family
+//! `family`), plan renderings (`render`), stack-file
 //! validation (`validate`), raw IAM policy documents (`policy_document`), positions of
 //! findings (`positions`), the binary's reliability and security (`reliability`), participant
 //! tokens (`token`), the reconciler (`watch`) and the CI recipes (`ci_recipes`); `binary`
@@ -9,6 +10,7 @@ mod binary;
 mod ci_recipes;
 mod common;
 mod e2e;
+mod family;
 mod policy_document;
 mod positions;
 mod reliability;

@@ -22,6 +22,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_ivstack");
 /// binary makes is the observation of the live account.
 const STACK: &str = "stack: rel\nregion: us-east-1\nstages:\n  main: {}\n";
 
+/// With an ingest configuration, whose stream key is a secret that Create and Get return
+/// (`attributes` make observation call Get).
+const STACK_WITH_INGEST: &str = "stack: rel\nregion: us-east-1\nstages:\n  main: {}\ningest_configurations:\n  studio:\n    stage: main\n    ingest_protocol: RTMPS\n    attributes: {role: host}\n";
+
 fn write_stack(dir: &Path) -> PathBuf {
     let p = dir.join("stack.yaml");
     std::fs::write(&p, STACK).expect("write stack file");
@@ -290,7 +294,8 @@ const ACCESS_KEY: &str = "AKIARELIABILITY0TEST";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_any_log_of_either_side() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let stack = write_stack(dir.path());
+    let stack = dir.path().join("stack.yaml");
+    std::fs::write(&stack, STACK_WITH_INGEST).expect("write stack file");
     let serve_log = dir.path().join("serve.log");
     let mut serve = async_ivstack(dir.path())
         .args(["-vv", "local", "serve", "--port", "0"])
@@ -324,8 +329,21 @@ async fn no_secret_reaches_any_log_of_either_side() {
         .output()
         .expect("run client");
     assert_code(&client, 0);
-
-    // A participant token, minted by the endpoint for another client.
+    // Observation reads the ingest configuration (GetIngestConfiguration answers with its
+    // stream key), in every rendering.
+    let mut plans = Vec::new();
+    for output in ["text", "json", "markdown"] {
+        let plan = ivstack(dir.path())
+            .args(["-vv", "--endpoint-url", &url, "plan"])
+            .arg(&stack)
+            .args(["--output", output])
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .output()
+            .expect("run plan");
+        assert_code(&plan, 0);
+        plans.push(plan);
+    }
     let creds = aws_credential_types::Credentials::new(
         ACCESS_KEY,
         SECRET_KEY,
@@ -353,6 +371,21 @@ async fn no_secret_reaches_any_log_of_either_side() {
         .and_then(|t| t.token())
         .expect("token")
         .to_string();
+    let ingest = ivs
+        .list_ingest_configurations()
+        .send()
+        .await
+        .expect("list ingest configurations");
+    let stream_key = ivs
+        .get_ingest_configuration()
+        .arn(ingest.ingest_configurations()[0].arn())
+        .send()
+        .await
+        .expect("get ingest configuration")
+        .ingest_configuration()
+        .map(|c| c.stream_key().to_string())
+        .expect("stream key");
+    assert!(stream_key.starts_with("rt_"), "{stream_key}");
 
     interrupt(serve.id());
     let status = serve.wait().await.expect("wait for serve");
@@ -364,6 +397,7 @@ async fn no_secret_reaches_any_log_of_either_side() {
     // The logs are really there (so the absence below means something).
     assert!(serve_err.contains("x-amz-security-token"), "{serve_err}");
     assert!(stderr(&client).contains("x-amz-security-token"));
+    assert!(serve_err.contains("GetIngestConfiguration"), "{serve_err}");
 
     let signature = regex_lite::Regex::new(r"Signature=[0-9a-f]{64}").expect("regex");
     for (what, output) in [
@@ -374,8 +408,20 @@ async fn no_secret_reaches_any_log_of_either_side() {
             String::from_utf8_lossy(&client.stdout).into(),
         ),
         ("client stderr", stderr(&client)),
+        (
+            "plan outputs and logs",
+            plans
+                .iter()
+                .map(|p| format!("{}{}", String::from_utf8_lossy(&p.stdout), stderr(p)))
+                .collect(),
+        ),
     ] {
-        for secret in [SECRET_KEY, SESSION_TOKEN, token.as_str()] {
+        for secret in [
+            SECRET_KEY,
+            SESSION_TOKEN,
+            token.as_str(),
+            stream_key.as_str(),
+        ] {
             if let Some(at) = output.find(secret) {
                 let from = output[..at]
                     .char_indices()

@@ -120,6 +120,19 @@ pub struct ApiError {
     /// For awsQuery-compatible JSON/CBOR services (CloudWatch): the legacy query error code
     /// and status, sent in the `x-amzn-query-error` header as `Code;Sender`.
     pub query_code: Option<String>,
+    /// More elements and response headers of the error (kept in one list: most errors have
+    /// none).
+    pub extra: Vec<ErrorExtra>,
+}
+
+/// Something an error carries besides its code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorExtra {
+    /// An element after the message, in the protocols whose errors carry them (S3:
+    /// `<Condition>If-None-Match</Condition>`, `<BucketName>`, `<Key>`).
+    Field(String, String),
+    /// A response header (S3: `x-amz-bucket-region` on a redirect).
+    Header(String, String),
 }
 
 impl ApiError {
@@ -130,7 +143,38 @@ impl ApiError {
             message: message.into(),
             sender_fault: status < 500,
             query_code: None,
+            extra: Vec::new(),
         }
+    }
+
+    /// With one more element, e.g. `("Condition", "If-None-Match")`.
+    pub fn with_field(mut self, name: &str, value: impl Into<String>) -> ApiError {
+        self.extra
+            .push(ErrorExtra::Field(name.to_string(), value.into()));
+        self
+    }
+
+    /// With a response header.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> ApiError {
+        self.extra
+            .push(ErrorExtra::Header(name.to_string(), value.into()));
+        self
+    }
+
+    /// The extra elements, in order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.extra.iter().filter_map(|e| match e {
+            ErrorExtra::Field(k, v) => Some((k.as_str(), v.as_str())),
+            ErrorExtra::Header(..) => None,
+        })
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.extra.iter().filter_map(|e| match e {
+            ErrorExtra::Header(k, v) => Some((k.as_str(), v.as_str())),
+            ErrorExtra::Field(..) => None,
+        })
     }
 
     pub fn with_query_code(mut self, code: &str) -> ApiError {

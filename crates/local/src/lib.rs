@@ -1,18 +1,18 @@
-//! The local AWS endpoint: IVS Real-Time, IAM, STS, CloudWatch and Budgets on one loopback
-//! port, faithful enough that any AWS SDK works against it unchanged.
+//! The local AWS endpoint: IVS Real-Time, IAM, STS, CloudWatch, Budgets and S3 on one
+//! loopback port, faithful enough that any AWS SDK works against it unchanged.
 //!
 //! Layout, following a request:
 //! - `server` — HTTP: accept, read, answer, shut down;
 //! - `pipeline` — the one pipeline: route → admit → decode → validate → handle → encode;
 //! - `sigv4` — signature verification; `knobs` — the clock, rate quotas, latency, faults,
 //!   counters;
-//! - `protocol/` — one module per wire protocol (restJson1, awsJson, awsQuery, RPC v2
-//!   CBOR): routing, decoding, encoding, errors;
+//! - `protocol/` — one module per wire protocol (restJson1, restXml, awsJson, awsQuery,
+//!   RPC v2 CBOR): routing, decoding, encoding, errors;
 //! - `document` — the protocol-neutral value; `shape` — input shapes and the validator;
 //! - `paging`, `tags`, `time` — pieces every service shares;
-//! - `service` — what a service is: a table of operation rows; `services/` — the five
+//! - `service` — what a service is: a table of operation rows; `services/` — the six
 //!   services, each `mod.rs` (the table), `shapes.rs`, `handlers.rs`, `state.rs` (STS, with
-//!   one operation, is one file);
+//!   one operation, is one file; S3's handlers are `buckets.rs` and `objects.rs`);
 //! - `state` — the persisted world; `store` — locking and atomic persistence.
 //!
 //! The `ivstack local serve` command lives in the CLI crate.

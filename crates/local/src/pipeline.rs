@@ -87,7 +87,11 @@ pub(crate) async fn handle(
     // 2. Admit: authenticate before anything else is revealed.
     if let Err(failure) = authenticate(shared, service, req, &signed) {
         shared.knobs.count_auth_failure();
-        return fail(&auth_error(&failure));
+        let err = match protocol {
+            Protocol::RestXml(_) => protocol::rest_xml::auth_error(&failure),
+            _ => auth_error(&failure),
+        };
+        return fail(&err);
     }
     let routed = match protocol::route(service, protocol, req) {
         Ok(r) => r,
@@ -188,7 +192,7 @@ fn authenticate(
         secret_key: &shared.config.secret_key,
         check_skew: shared.config.check_clock_skew,
         now: signed.now,
-        unsigned_payload_allowed: service.unsigned_payload_allowed,
+        rules: service.signing,
     })
 }
 
@@ -204,6 +208,10 @@ fn auth_error(failure: &AuthFailure) -> ApiError {
         AuthFailure::UnknownAccessKey(_) => ("UnrecognizedClientException", "InvalidClientTokenId"),
         AuthFailure::SignatureMismatch | AuthFailure::BadDate(_) => {
             ("InvalidSignatureException", "SignatureDoesNotMatch")
+        }
+        // Only S3's signing rules produce these (its protocol words them itself).
+        AuthFailure::MissingPayloadHash | AuthFailure::UnsupportedPayload(_) => {
+            ("IncompleteSignatureException", "IncompleteSignature")
         }
     };
     ApiError::new(403, json_code, failure.message()).with_query_code(query_code)
@@ -232,7 +240,7 @@ fn guess_service(registry: &Registry, req: &Request) -> Option<&'static ServiceD
             Protocol::AwsJson { target_prefix, .. } => target.starts_with(target_prefix),
             Protocol::RpcV2Cbor { service } => req.path.contains(service),
             Protocol::AwsQuery { .. } => protocol::aws_query::looks_like_query(req),
-            Protocol::RestJson1 => false,
+            Protocol::RestJson1 | Protocol::RestXml(_) => false,
         })
     });
     marked.or_else(|| registry.iter().next())

@@ -64,12 +64,14 @@ pub struct ResourceQuota {
 /// operations without output), or an error that the request's protocol renders.
 pub type Handler = fn(&mut Ctx<'_>, Document) -> Result<Document, ApiError>;
 
-/// restJson1's HTTP binding of an operation (the model's `http` trait); the input shape's
-/// members say which parts are labels, query parameters or headers.
+/// The HTTP binding of an operation in the REST protocols (the model's `http` trait); the
+/// input shape's members say which parts are labels, query parameters, headers or the
+/// payload.
 #[derive(Debug, Clone, Copy)]
 pub struct Http {
     pub method: &'static str,
-    /// With `{label}` and greedy `{label+}` segments, e.g. `/tags/{resourceArn}`.
+    /// With `{label}` and greedy `{label+}` segments, e.g. `/tags/{resourceArn}`, and for
+    /// restXml the query literals that select the operation (`/{Bucket}?location`).
     pub uri: &'static str,
 }
 
@@ -84,7 +86,7 @@ pub struct Operation {
     pub tps: f64,
     /// The input structure, with the model's constraints.
     pub input: &'static Shape,
-    /// Its restJson1 binding; `None` for services without restJson1.
+    /// Its REST binding (restJson1, restXml); `None` for services without one.
     pub http: Option<Http>,
     pub handler: Handler,
 }
@@ -112,9 +114,9 @@ pub struct ServiceDef {
     /// awsQuery-compatible (CloudWatch): JSON and CBOR errors also carry the awsQuery
     /// code in `x-amzn-query-error: Code;Sender`.
     pub query_compatible: bool,
-    /// SigV4 requests may sign `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead of the
-    /// body's hash (S3 allows it; no other service does).
-    pub unsigned_payload_allowed: bool,
+    /// How its SigV4 signatures are computed: `Rules::STANDARD`, or `Rules::S3` (single
+    /// URI encoding, `UNSIGNED-PAYLOAD` and unsigned streaming trailers accepted).
+    pub signing: crate::sigv4::Rules,
     /// Answer to input that breaks the model's constraints.
     pub validation: ErrorCode,
     /// Answer when a rate quota is exceeded; a code the SDKs classify as throttling.
@@ -189,14 +191,33 @@ pub mod table_checks {
                 !service.not_emulated.contains(&op.name),
                 "{who}: both a row and not emulated"
             );
-            let rest = service.protocols.contains(&Protocol::RestJson1);
+            let rest_xml = service.protocols.iter().find_map(|p| match p {
+                Protocol::RestXml(b) => Some(*b),
+                _ => None,
+            });
+            let rest = service.protocols.contains(&Protocol::RestJson1) || rest_xml.is_some();
             assert_eq!(
                 op.http.is_some(),
                 rest,
-                "{who}: an HTTP binding exactly when the service speaks restJson1"
+                "{who}: an HTTP binding exactly when the service speaks a REST protocol"
             );
+            if let Some(bindings) = rest_xml {
+                assert!(
+                    bindings.outputs.iter().any(|o| o.operation == op.name),
+                    "{who}: no restXml output binding"
+                );
+            } else {
+                assert!(
+                    op.input
+                        .members()
+                        .iter()
+                        .all(|m| m.location != crate::shape::Location::Payload),
+                    "{who}: payload members are restXml's"
+                );
+            }
             if let Some(http) = op.http {
-                for label in http.uri.split('/').filter_map(|s| s.strip_prefix('{')) {
+                let path = http.uri.split('?').next().unwrap_or_default();
+                for label in path.split('/').filter_map(|s| s.strip_prefix('{')) {
                     let name = label.trim_end_matches('}').trim_end_matches('+');
                     assert!(
                         op.input

@@ -90,11 +90,12 @@ pub struct Member {
     pub name: &'static str,
     pub shape: &'static Shape,
     pub required: bool,
-    /// Where restJson1 carries the member; the body for every other protocol.
+    /// Where the REST protocols carry the member; the body for every other protocol.
     pub location: Location,
 }
 
-/// restJson1 HTTP bindings of an input member (botocore `location`).
+/// REST HTTP bindings (restJson1, restXml) of an input member (botocore `location`, or
+/// the structure's `payload`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
     Body,
@@ -104,6 +105,9 @@ pub enum Location {
     Query(&'static str),
     /// A request header.
     Header(&'static str),
+    /// The whole request body (restXml `payload`: S3's object bytes, a bucket policy's
+    /// text, an XML configuration document).
+    Payload,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -214,6 +218,14 @@ impl Member {
     pub const fn header(self, name: &'static str) -> Member {
         Member {
             location: Location::Header(name),
+            ..self
+        }
+    }
+
+    /// The member is the request body.
+    pub const fn payload(self) -> Member {
+        Member {
+            location: Location::Payload,
             ..self
         }
     }

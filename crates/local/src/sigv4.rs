@@ -11,16 +11,64 @@
 //! about the body, not a substitute for it (otherwise a signed request's body could be
 //! swapped by anyone who keeps the header). `UNSIGNED-PAYLOAD` is accepted only where AWS
 //! accepts it (S3, when the header itself is signed), i.e. only when the caller allows it.
+//!
+//! S3 signs differently from every other service ([`Rules::S3`]): the canonical URI is the
+//! path encoded once and not normalised, `x-amz-content-sha256` is required, and besides
+//! `UNSIGNED-PAYLOAD` it accepts `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (an `aws-chunked`
+//! body whose checksum trailer the S3 service then verifies). Signed streaming payloads
+//! (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD…`, per-chunk signatures) are refused with a clear
+//! message: no current AWS SDK sends them by default.
 
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, sign,
+    PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode,
+    sign,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use sha2::{Digest, Sha256};
+
+/// How a service computes SigV4 signatures: the rules all AWS services share, or S3's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// The canonical URI is the path percent-encoded a second time (every service but S3).
+    pub double_uri_encode: bool,
+    /// `.` and `..` segments and repeated slashes are normalised away (every service but S3).
+    pub normalize_path: bool,
+    /// A signed `x-amz-content-sha256: UNSIGNED-PAYLOAD` replaces the body's hash (S3).
+    pub unsigned_payload: bool,
+    /// A signed `x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER` marks an
+    /// `aws-chunked` body with a checksum trailer (S3).
+    pub streaming_unsigned_trailer: bool,
+    /// `x-amz-content-sha256` must be sent (S3: `InvalidRequest` without it).
+    pub payload_hash_required: bool,
+}
+
+impl Rules {
+    /// Every service but S3.
+    pub const STANDARD: Rules = Rules {
+        double_uri_encode: true,
+        normalize_path: true,
+        unsigned_payload: false,
+        streaming_unsigned_trailer: false,
+        payload_hash_required: false,
+    };
+    /// Amazon S3.
+    pub const S3: Rules = Rules {
+        double_uri_encode: false,
+        normalize_path: false,
+        unsigned_payload: true,
+        streaming_unsigned_trailer: true,
+        payload_hash_required: true,
+    };
+}
+
+/// `x-amz-content-sha256` of a body sent without its hash.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+/// `x-amz-content-sha256` of an unsigned `aws-chunked` body with trailers.
+pub const STREAMING_UNSIGNED_PAYLOAD_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 /// AWS rejects requests whose `X-Amz-Date` is more than 15 minutes away from its clock.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -51,6 +99,10 @@ pub enum AuthFailure {
     SignatureMismatch,
     /// `X-Amz-Date` is missing, unreadable or too far from now.
     BadDate(String),
+    /// The service requires `x-amz-content-sha256` and it was not sent (S3).
+    MissingPayloadHash,
+    /// A payload signing mode this endpoint does not verify (signed `aws-chunked`).
+    UnsupportedPayload(String),
 }
 
 impl AuthFailure {
@@ -66,6 +118,14 @@ impl AuthFailure {
                  Consult the service documentation for details."
                 .to_string(),
             AuthFailure::BadDate(m) => m.clone(),
+            AuthFailure::MissingPayloadHash => {
+                "Missing required header for this request: x-amz-content-sha256".to_string()
+            }
+            AuthFailure::UnsupportedPayload(mode) => format!(
+                "x-amz-content-sha256: {mode} (signed aws-chunked payloads) is not supported by \
+                 ivstack local; send the payload's SHA-256, UNSIGNED-PAYLOAD or \
+                 STREAMING-UNSIGNED-PAYLOAD-TRAILER (what current AWS SDKs send)"
+            ),
         }
     }
 }
@@ -129,8 +189,8 @@ pub struct Verification<'a> {
     /// Reject requests whose date is further than [`MAX_CLOCK_SKEW`] from `now`.
     pub check_skew: bool,
     pub now: SystemTime,
-    /// `x-amz-content-sha256: UNSIGNED-PAYLOAD` is acceptable (S3 only; nothing today).
-    pub unsigned_payload_allowed: bool,
+    /// The service's signing rules.
+    pub rules: Rules,
 }
 
 /// Recompute the signature and compare.
@@ -176,16 +236,24 @@ pub fn verify(v: &Verification<'_>) -> Result<(), AuthFailure> {
     }
 
     let body_hash = hex::encode(Sha256::digest(v.body));
+    let header_signed = v
+        .auth
+        .signed_headers
+        .iter()
+        .any(|h| h == "x-amz-content-sha256");
     let body = match v.headers.get("x-amz-content-sha256").map(|h| h.to_str()) {
+        None if v.rules.payload_hash_required => return Err(AuthFailure::MissingPayloadHash),
         None => SignableBody::Precomputed(body_hash),
-        Some(Ok("UNSIGNED-PAYLOAD"))
-            if v.unsigned_payload_allowed
-                && v.auth
-                    .signed_headers
-                    .iter()
-                    .any(|h| h == "x-amz-content-sha256") =>
-        {
+        Some(Ok(UNSIGNED_PAYLOAD)) if v.rules.unsigned_payload && header_signed => {
             SignableBody::UnsignedPayload
+        }
+        Some(Ok(STREAMING_UNSIGNED_PAYLOAD_TRAILER))
+            if v.rules.streaming_unsigned_trailer && header_signed =>
+        {
+            SignableBody::StreamingUnsignedPayloadTrailer
+        }
+        Some(Ok(mode)) if v.rules.streaming_unsigned_trailer && mode.starts_with("STREAMING-") => {
+            return Err(AuthFailure::UnsupportedPayload(mode.to_string()));
         }
         Some(Ok(claimed)) if claimed.eq_ignore_ascii_case(&body_hash) => {
             SignableBody::Precomputed(body_hash)
@@ -203,7 +271,16 @@ pub fn verify(v: &Verification<'_>) -> Result<(), AuthFailure> {
     )
     .into();
     let mut settings = SigningSettings::default();
-    settings.percent_encoding_mode = PercentEncodingMode::Double;
+    settings.percent_encoding_mode = if v.rules.double_uri_encode {
+        PercentEncodingMode::Double
+    } else {
+        PercentEncodingMode::Single
+    };
+    settings.uri_path_normalization_mode = if v.rules.normalize_path {
+        UriPathNormalizationMode::Enabled
+    } else {
+        UriPathNormalizationMode::Disabled
+    };
     // We pass exactly the client's signed headers, so nothing must be dropped again.
     settings.excluded_headers = Some(Vec::new());
     let params = v4::SigningParams::builder()
@@ -310,7 +387,7 @@ mod tests {
                 secret_key: secret,
                 check_skew: false,
                 now: SystemTime::now(),
-                unsigned_payload_allowed: false,
+                rules: Rules::STANDARD,
             })
         };
         assert_eq!(check("test", body, path), Ok(()));
@@ -386,7 +463,11 @@ mod tests {
             secret_key: "test",
             check_skew: false,
             now: SystemTime::now(),
-            unsigned_payload_allowed: unsigned_allowed,
+            rules: if unsigned_allowed {
+                Rules::S3
+            } else {
+                Rules::STANDARD
+            },
         })
     }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::services::{
-    budgets::BudgetsState, cloudwatch::CloudWatchState, iam::IamState, ivs::IvsState,
+    budgets::BudgetsState, cloudwatch::CloudWatchState, iam::IamState, ivs::IvsState, s3::S3State,
 };
 
 /// Marks a state file as ours, so a foreign JSON file is never mistaken for one.
@@ -24,6 +24,9 @@ pub struct LocalState {
     pub cloudwatch: CloudWatchState,
     #[serde(default)]
     pub budgets: BudgetsState,
+    /// Absent from files written before S3 was served (and while no bucket exists).
+    #[serde(default, skip_serializing_if = "S3State::is_empty")]
+    pub s3: S3State,
 }
 
 impl Default for LocalState {
@@ -35,6 +38,7 @@ impl Default for LocalState {
             iam: IamState::default(),
             cloudwatch: CloudWatchState::default(),
             budgets: BudgetsState::default(),
+            s3: S3State::default(),
         }
     }
 }

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use aws_sdk_ivsrealtime::types::S3StorageConfiguration;
 use serde_json::{Map, json};
 
-use crate::aws::{Aws, aws_error};
+use crate::aws::{Aws, AwsError, aws_error};
 use crate::kinds::ivs::{create_once, created_arn, deleted, no_retries, owned_id, tag_map};
 use crate::kinds::{Kind, Resource, TAG_PROTECT};
 use crate::stack::model::StackFile;
@@ -112,6 +112,20 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
         },
     )
     .await
+    .map_err(|e| {
+        // The one resource the request names is the bucket: it must exist first.
+        if e.downcast_ref::<AwsError>()
+            .is_some_and(|a| a.is_not_found())
+        {
+            anyhow::anyhow!(
+                "{e}; the S3 bucket `{bucket}` must exist, in the stack's region, before a \
+                 storage configuration names it: aws s3 mb s3://{bucket} --region {}",
+                aws.region
+            )
+        } else {
+            e
+        }
+    })
 }
 
 pub async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {

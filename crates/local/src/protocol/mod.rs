@@ -4,19 +4,24 @@
 //!
 //! - `rest_json` — restJson1 (IVS Real-Time): routing by method + URI pattern, labels,
 //!   query and header members, ISO-8601 timestamps, `x-amzn-errortype` errors.
+//! - `rest_xml` — restXml (S3, path-style): routing by method + URI pattern + query
+//!   literals, greedy labels, payload members, output headers / raw or XML bodies / status
+//!   codes, `<Error>` documents; `aws_chunked` decodes streaming upload bodies.
 //! - `aws_json` — awsJson 1.0 / 1.1 (Budgets; CloudWatch for botocore): `X-Amz-Target`,
 //!   epoch-second timestamps, `__type` errors.
 //! - `aws_query` — awsQuery (IAM, STS; CloudWatch for older SDKs): `Action=` form bodies
 //!   decoded along the input shape, XML responses and `<ErrorResponse>` errors.
 //! - `rpc_v2_cbor` — Smithy RPC v2 CBOR (CloudWatch for the Rust, Go and Java SDKs).
-//! - `xml` — the XML writer awsQuery responses use.
+//! - `xml` — the XML writer awsQuery and restXml responses use.
 //!
 //! Modelled on smithy-rs's server: a router per protocol over the service's rows, and
 //! errors rendered by the protocol the request came in.
 
+pub mod aws_chunked;
 pub mod aws_json;
 pub mod aws_query;
 pub mod rest_json;
+pub mod rest_xml;
 pub mod rpc_v2_cbor;
 pub mod xml;
 
@@ -33,6 +38,8 @@ pub use aws_json::JsonVersion;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Protocol {
     RestJson1,
+    /// restXml, with the service's output bindings (S3).
+    RestXml(&'static rest_xml::Bindings),
     AwsJson {
         version: JsonVersion,
         /// `X-Amz-Target: <target_prefix>.<Operation>`.
@@ -60,7 +67,7 @@ impl Protocol {
     /// takes requests without any (so their errors come back in its shape).
     fn claims(&self, req: &Request) -> bool {
         match self {
-            Protocol::RestJson1 => true,
+            Protocol::RestJson1 | Protocol::RestXml(_) => true,
             Protocol::AwsJson { .. } => req.header("x-amz-target").is_some(),
             Protocol::AwsQuery { .. } => aws_query::looks_like_query(req),
             Protocol::RpcV2Cbor { .. } => rpc_v2_cbor::is_rpc_v2_path(&req.path),
@@ -110,6 +117,7 @@ pub fn route(
     };
     match protocol {
         Protocol::RestJson1 => rest_json::route(service, req),
+        Protocol::RestXml(bindings) => rest_xml::route(service, bindings, req),
         Protocol::AwsJson { target_prefix, .. } => {
             let name = aws_json::target_operation(req, target_prefix);
             let unknown = aws_json::unknown_operation(req);
@@ -150,6 +158,9 @@ pub fn decode(
         Protocol::RestJson1 => {
             rest_json::decode(routed.op.input, &routed.labels, req).map(|d| (d, Source::Typed))
         }
+        Protocol::RestXml(_) => {
+            rest_xml::decode(routed.op.input, &routed.labels, req).map(|d| (d, Source::Text))
+        }
         Protocol::AwsJson { .. } => aws_json::decode(&req.body).map(|d| (d, Source::Typed)),
         Protocol::AwsQuery { .. } => Ok((
             aws_query::decode(&routed.params, routed.op.input),
@@ -170,6 +181,8 @@ pub fn encode(
 ) -> Response {
     match protocol {
         Protocol::RestJson1 => rest_json::response(output),
+        Protocol::RestXml(bindings) => rest_xml::response(bindings, op, output)
+            .with_header("x-amz-id-2", rest_xml::host_id(request_id)),
         Protocol::AwsJson { version, .. } => aws_json::response(output, *version),
         Protocol::AwsQuery {
             xmlns,
@@ -188,18 +201,25 @@ pub fn render_error(
     err: &ApiError,
     request_id: &str,
 ) -> Response {
-    let resp = match protocol {
+    let mut resp = match protocol {
         Protocol::RestJson1 => rest_json::error_response(err),
+        Protocol::RestXml(_) => rest_xml::error_response(err, request_id)
+            .with_header("x-amz-id-2", rest_xml::host_id(request_id)),
         Protocol::AwsJson {
             version,
             message_key,
             ..
         } => aws_json::error_response(err, *version, message_key),
-        Protocol::AwsQuery { xmlns, .. } => {
-            return aws_query::error_response(err, xmlns, request_id);
-        }
+        Protocol::AwsQuery { xmlns, .. } => aws_query::error_response(err, xmlns, request_id),
         Protocol::RpcV2Cbor { .. } => rpc_v2_cbor::error_response(err),
     };
+    for (name, value) in err.headers() {
+        resp = resp.with_header(name, value);
+    }
+    // awsQuery renders the query code itself.
+    if matches!(protocol, Protocol::AwsQuery { .. }) {
+        return resp;
+    }
     match (&err.query_code, service.query_compatible) {
         (Some(q), true) => {
             let fault = if err.sender_fault {
@@ -226,6 +246,29 @@ pub mod testing {
     pub fn request_for(protocol: &Protocol, op: &Operation) -> Request {
         let mut headers = BTreeMap::new();
         let (method, path, body) = match protocol {
+            Protocol::RestXml(_) => {
+                let http = op.http.expect("restXml rows have a binding");
+                let (path, literals) = rest_xml::split_uri(http.uri);
+                let path: Vec<&str> = path
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { "b-1" } else { s })
+                    .collect();
+                let query: Vec<String> = literals
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Some(v) => format!("{k}={v}"),
+                        None => format!("{k}="),
+                    })
+                    .collect();
+                return Request {
+                    method: http.method.parse().expect("method"),
+                    path: path.join("/"),
+                    query: query.join("&"),
+                    headers,
+                    body: bytes::Bytes::new(),
+                    region: "us-east-1".into(),
+                };
+            }
             Protocol::RestJson1 => {
                 let http = op.http.expect("restJson1 rows have a binding");
                 let path: Vec<String> = http

@@ -54,7 +54,7 @@ pub fn route(service: &'static ServiceDef, req: &Request) -> Result<Routed, ApiE
 /// The labels of `path` if it matches `pattern` (`/tags/{resourceArn}`; a greedy
 /// `{key+}` takes the rest of the path). Segments are compared still percent-encoded and
 /// labels decoded, so an encoded `/` stays inside its label.
-fn match_uri(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+pub(crate) fn match_uri(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
     if !pattern.contains('{') {
         return (pattern == path).then(Vec::new);
     }
@@ -115,7 +115,9 @@ pub fn decode(
     };
     for m in shape.members() {
         let bound = match m.location {
-            Location::Body => continue,
+            // restJson1 rows bind no payload member (the table checks say so): the JSON
+            // body's members are the input's.
+            Location::Body | Location::Payload => continue,
             Location::Label => labels
                 .iter()
                 .find(|(name, _)| *name == m.name)
@@ -155,7 +157,7 @@ pub fn decode(
 
 /// A label, query or header value as the member's type; left as text when it does not
 /// parse, so the validator reports it.
-fn text_value(text: &str, shape: &Shape) -> Document {
+pub(crate) fn text_value(text: &str, shape: &Shape) -> Document {
     let parsed = match shape {
         Shape::Int { .. } => text.parse().ok().map(Document::Int),
         Shape::Double { .. } => text.parse().ok().map(Document::Float),

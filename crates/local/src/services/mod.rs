@@ -12,11 +12,12 @@ pub mod budgets;
 pub mod cloudwatch;
 pub mod iam;
 pub mod ivs;
+pub mod s3;
 pub mod sts;
 pub mod tokens;
 
 /// The services of one endpoint, looked up by SigV4 signing name (`ivs`, `iam`, `sts`,
-/// `monitoring`, `budgets`).
+/// `monitoring`, `budgets`, `s3`).
 #[derive(Clone)]
 pub struct Registry {
     services: Vec<&'static ServiceDef>,
@@ -32,6 +33,9 @@ impl Registry {
                 &sts::SERVICE,
                 &cloudwatch::SERVICE,
                 &budgets::SERVICE,
+                // Last: unsigned requests are offered to the services in this order, and
+                // S3's `/{Bucket}` routes would claim paths meant for the others.
+                &s3::SERVICE,
             ],
         }
     }

@@ -21,7 +21,7 @@ pub static SERVICE: ServiceDef = ServiceDef {
         timestamp_millis: false,
     }],
     query_compatible: false,
-    unsigned_payload_allowed: false,
+    signing: crate::sigv4::Rules::STANDARD,
     validation: ErrorCode {
         status: 400,
         code: "ValidationError",

@@ -9,7 +9,10 @@ import os
 import re
 import sys
 
+import json
+
 import boto3
+import botocore.config
 import botocore.exceptions
 
 
@@ -43,12 +46,23 @@ def configurations(c, stage_arn, pem):
     account = os.environ["IVSTACK_ACCOUNT_ID"]
     region = os.environ["AWS_REGION"]
 
-    # Storage configurations.
+    # Storage configurations: their buckets must exist first (path-style S3 on the endpoint).
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+        config=botocore.config.Config(s3={"addressing_style": "path"}),
+    )
+    expect_error("ResourceNotFoundException", c.create_storage_configuration, s3={"bucketName": "boto-recordings"})
+    s3.create_bucket(Bucket="boto-recordings")
+    s3.create_bucket(Bucket="boto-recordings-2")
     sc = c.create_storage_configuration(name="rec", s3={"bucketName": "boto-recordings"}, tags={"k": "v"})
     sc = sc["storageConfiguration"]
     assert re.fullmatch(rf"arn:aws:ivs:{region}:{account}:storage-configuration/[A-Za-z0-9]{{12}}", sc["arn"]), sc
     assert sc["s3"] == {"bucketName": "boto-recordings"} and sc["tags"] == {"k": "v"}, sc
     assert c.get_storage_configuration(arn=sc["arn"])["storageConfiguration"] == sc
+    policy = json.loads(s3.get_bucket_policy(Bucket="boto-recordings")["Policy"])
+    [grant] = policy["Statement"]
+    assert grant["Principal"] == {"Service": "ivs.amazonaws.com"} and grant["Action"] == "s3:PutObject", policy
     c.create_storage_configuration(s3={"bucketName": "boto-recordings-2"})
     listed = pages(c.list_storage_configurations, "storageConfigurations")
     assert len(listed) == 2 and sc in listed, listed

@@ -257,3 +257,27 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https()
 }
+
+/// Create S3 bucket `name` in `region` on the endpoint's S3 (path-style, as it requires):
+/// what must exist before an IVS storage configuration names it.
+pub async fn create_bucket(endpoint: &LocalEndpoint, region: &str, name: &str) {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let conf = sdk_config_for(endpoint.url(), region);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
+    let mut req = s3.create_bucket().bucket(name);
+    // us-east-1 is the bucket Region without a location constraint.
+    if region != "us-east-1" {
+        req = req.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    req.send()
+        .await
+        .unwrap_or_else(|e| panic!("create bucket {name} in {region}: {e:?}"));
+}

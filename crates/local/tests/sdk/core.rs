@@ -68,7 +68,7 @@ async fn unsigned_and_badly_signed_requests_are_rejected() {
     );
 
     // Unknown service in the credential scope: a clear 400.
-    let auth = auth.replace("/ivs/", "/s3/");
+    let auth = auth.replace("/ivs/", "/sqs/");
     let (status, _, body) = common::raw_http(
         ep.addr(),
         "GET",
@@ -79,7 +79,7 @@ async fn unsigned_and_badly_signed_requests_are_rejected() {
     .await
     .unwrap();
     assert_eq!(status, 400);
-    assert!(body.contains("s3"), "{body}");
+    assert!(body.contains("sqs"), "{body}");
 
     // Wrong secret and unknown access key through the SDK.
     let bad = Client::new(&common::sdk_config_with_keys(

@@ -18,7 +18,8 @@ use ivstack_local::services::tokens;
 
 /// A storage configuration (and its bucket) for stages to record to: AWS requires it to
 /// exist in the stage's Region before a stage names it.
-async fn storage_arn(c: &Client) -> String {
+async fn storage_arn(ep: &ivstack_local::LocalEndpoint, c: &Client) -> String {
+    common::create_bucket(ep, common::REGION, "recordings").await;
     c.create_storage_configuration()
         .s3(S3StorageConfiguration::builder()
             .bucket_name("recordings")
@@ -54,7 +55,7 @@ fn now() -> i64 {
 async fn create_get_update_delete_stage() {
     let ep = common::start_local().await;
     let c = client(&ep);
-    let storage = storage_arn(&c).await;
+    let storage = storage_arn(&ep, &c).await;
     let created = c
         .create_stage()
         .name("show-1")
@@ -215,7 +216,7 @@ async fn create_get_update_delete_stage() {
 async fn create_stage_with_recording_and_tokens() {
     let ep = common::start_local().await;
     let c = client(&ep);
-    let storage = storage_arn(&c).await;
+    let storage = storage_arn(&ep, &c).await;
     let cfg = AutoParticipantRecordingConfiguration::builder()
         .storage_configuration_arn(&storage)
         .hls_configuration(
@@ -382,7 +383,7 @@ async fn create_participant_token() {
 async fn create_stage_validation() {
     let ep = common::start_local().await;
     let c = client(&ep);
-    let storage = storage_arn(&c).await;
+    let storage = storage_arn(&ep, &c).await;
     assert_eq!(
         code(c.create_stage().name("bad name!").send().await),
         "ValidationException"
@@ -699,7 +700,7 @@ async fn tags_operations() {
 async fn stage_sessions() {
     let ep = common::start_local().await;
     let c = client(&ep);
-    let storage = storage_arn(&c).await;
+    let storage = storage_arn(&ep, &c).await;
     let arn = c
         .create_stage()
         .send()

@@ -36,9 +36,11 @@ fn s3(bucket: &str) -> S3StorageConfiguration {
         .unwrap()
 }
 
-/// A storage configuration for `bucket`, returning its ARN.
-async fn storage(c: &Client, bucket: &str) -> String {
-    c.create_storage_configuration()
+/// A storage configuration in `region` for a new bucket `bucket` there, returning its ARN.
+async fn storage(ep: &LocalEndpoint, region: &str, bucket: &str) -> String {
+    common::create_bucket(ep, region, bucket).await;
+    client_in(ep, region)
+        .create_storage_configuration()
         .s3(s3(bucket))
         .send()
         .await
@@ -101,6 +103,7 @@ fn quotas(overrides: &[(&str, u64)]) -> LocalConfig {
 async fn storage_configurations_create_get_list_delete() {
     let ep = common::start_local().await;
     let c = client(&ep);
+    common::create_bucket(&ep, common::REGION, "my-ivs-recordings").await;
     let out = c
         .create_storage_configuration()
         .name("recordings-1")
@@ -130,6 +133,7 @@ async fn storage_configurations_create_get_list_delete() {
 
     // Paging with the SDK paginator: 7 in pages of 3; summaries carry s3 and tags.
     for i in 0..6 {
+        common::create_bucket(&ep, common::REGION, &format!("bucket-{i}")).await;
         c.create_storage_configuration()
             .name(format!("sc-{i}"))
             .s3(s3(&format!("bucket-{i}")))
@@ -190,6 +194,9 @@ async fn storage_configuration_validation() {
             "bucket {bad:?}"
         );
     }
+    for bucket in ["b".repeat(63).as_str(), "a.b-c", "bucket"] {
+        common::create_bucket(&ep, common::REGION, bucket).await;
+    }
     c.create_storage_configuration()
         .s3(s3(&"b".repeat(63)))
         .send()
@@ -235,7 +242,7 @@ async fn storage_configuration_validation() {
         ),
         "ValidationException"
     );
-    let west = storage(&client_in(&ep, "us-west-2"), "west-bucket").await;
+    let west = storage(&ep, "us-west-2", "west-bucket").await;
     assert_eq!(
         code(c.get_storage_configuration().arn(&west).send().await),
         "ResourceNotFoundException"
@@ -263,15 +270,98 @@ async fn storage_configuration_validation() {
     ep.shutdown().await.unwrap();
 }
 
+/// The bucket must exist in the endpoint's S3, in the storage configuration's Region; on
+/// creation IVS gets write access in the bucket's policy, next to what was there.
+#[tokio::test]
+async fn storage_configurations_check_their_bucket_and_grant_ivs_write_access() {
+    let ep = common::start_local().await;
+    let c = client(&ep);
+    let e = c
+        .create_storage_configuration()
+        .s3(s3("no-such-bucket"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ResourceNotFoundException"));
+    assert_eq!(e.raw_response().unwrap().status().as_u16(), 404);
+    assert!(e.message().unwrap().contains("no-such-bucket"), "{e:?}");
+    common::create_bucket(&ep, "eu-west-1", "media-eu").await;
+    let e = c
+        .create_storage_configuration()
+        .s3(s3("media-eu"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("ValidationException"));
+    assert!(e.message().unwrap().contains("eu-west-1"), "{e:?}");
+    assert!(
+        c.list_storage_configurations()
+            .send()
+            .await
+            .unwrap()
+            .storage_configurations()
+            .is_empty(),
+        "nothing was created"
+    );
+    // In its own Region it is accepted.
+    storage(&ep, "eu-west-1", "media-eu-2").await;
+
+    // A bucket with a policy of its own: IVS's statement is added, the rest kept.
+    common::create_bucket(&ep, common::REGION, "recordings").await;
+    let s3c = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&common::sdk_config(&ep))
+            .force_path_style(true)
+            .build(),
+    );
+    let own = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Readers","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::recordings/*"}]}"#;
+    s3c.put_bucket_policy()
+        .bucket("recordings")
+        .policy(own)
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        c.create_storage_configuration()
+            .s3(s3("recordings"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let policy = s3c
+        .get_bucket_policy()
+        .bucket("recordings")
+        .send()
+        .await
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let statements = doc["Statement"].as_array().unwrap();
+    assert_eq!(
+        statements.len(),
+        2,
+        "one IVS statement for two configurations: {doc}"
+    );
+    assert_eq!(statements[0]["Sid"], "Readers");
+    let ivs = &statements[1];
+    assert_eq!(ivs["Effect"], "Allow");
+    assert_eq!(ivs["Principal"]["Service"], "ivs.amazonaws.com");
+    assert_eq!(ivs["Action"], "s3:PutObject");
+    assert_eq!(ivs["Resource"], "arn:aws:s3:::recordings/*");
+    assert_eq!(
+        ivs["Condition"]["StringEquals"]["aws:SourceAccount"],
+        common::ACCOUNT_ID
+    );
+    ep.shutdown().await.unwrap();
+}
+
 /// Stages name only existing storage configurations of their own Region and account, and
 /// one in use cannot be deleted.
 #[tokio::test]
 async fn stages_and_storage_configurations_refer_to_each_other() {
     let ep = common::start_local().await;
     let c = client(&ep);
-    let sc = storage(&c, "recordings").await;
+    let sc = storage(&ep, common::REGION, "recordings").await;
     let id = id_of(&sc, common::REGION, "storage-configuration");
-    let west = storage(&client_in(&ep, "us-west-2"), "west-bucket").await;
+    let west = storage(&ep, "us-west-2", "west-bucket").await;
     let missing = format!(
         "arn:aws:ivs:us-east-1:{}:storage-configuration/ZZZZZZZZZZZZ",
         common::ACCOUNT_ID
@@ -1015,7 +1105,7 @@ async fn tags_on_every_resource_type() {
     let c = client(&ep);
     let arns = [
         stage(&c).await,
-        storage(&c, "recordings").await,
+        storage(&ep, common::REGION, "recordings").await,
         c.create_encoder_configuration()
             .send()
             .await
@@ -1118,7 +1208,7 @@ async fn tags_on_every_resource_type() {
         );
     }
     // Another Region's resource is not found here.
-    let west = storage(&client_in(&ep, "us-west-2"), "west").await;
+    let west = storage(&ep, "us-west-2", "west").await;
     assert_eq!(
         code(c.list_tags_for_resource().resource_arn(&west).send().await),
         "ResourceNotFoundException"
@@ -1137,8 +1227,9 @@ async fn resource_quotas_are_enforced_per_region() {
     let c = client(&ep);
     const QUOTA: &str = "ServiceQuotaExceededException";
     for i in 0..5 {
-        storage(&c, &format!("bucket-{i}")).await;
+        storage(&ep, common::REGION, &format!("bucket-{i}")).await;
     }
+    common::create_bucket(&ep, common::REGION, "one-more").await;
     let e = c
         .create_storage_configuration()
         .s3(s3("one-more"))
@@ -1148,7 +1239,7 @@ async fn resource_quotas_are_enforced_per_region() {
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 402);
     assert_eq!(e.code(), Some(QUOTA));
     // Another Region has its own count.
-    storage(&client_in(&ep, "us-west-2"), "west").await;
+    storage(&ep, "us-west-2", "west").await;
 
     for _ in 0..20 {
         c.create_encoder_configuration().send().await.unwrap();
@@ -1196,7 +1287,7 @@ async fn resource_quotas_are_enforced_per_region() {
         .send()
         .await
         .unwrap();
-    storage(&c, "again").await;
+    storage(&ep, common::REGION, "again").await;
     ep.shutdown().await.unwrap();
 }
 
@@ -1213,8 +1304,9 @@ async fn adjustable_quotas_can_be_raised() {
     .await;
     let c = client(&ep);
     for i in 0..7 {
-        storage(&c, &format!("bucket-{i}")).await;
+        storage(&ep, common::REGION, &format!("bucket-{i}")).await;
     }
+    common::create_bucket(&ep, common::REGION, "eighth").await;
     assert_eq!(
         code(
             c.create_storage_configuration()
@@ -1346,7 +1438,7 @@ async fn configurations_persist_in_the_state_file() {
     };
     let ep = common::start_local_with(config.clone()).await;
     let c = client(&ep);
-    let sc = storage(&c, "kept").await;
+    let sc = storage(&ep, common::REGION, "kept").await;
     let ic = c
         .create_ingest_configuration()
         .ingest_protocol(IngestProtocol::Rtmps)

@@ -9,3 +9,4 @@ mod core;
 mod iam_sts;
 mod ivs;
 mod ivs_family;
+mod s3;

@@ -33,7 +33,7 @@ pub static SERVICE: ServiceDef = ServiceDef {
         message_key: "Message",
     }],
     query_compatible: false,
-    unsigned_payload_allowed: false,
+    signing: crate::sigv4::Rules::STANDARD,
     validation: ErrorCode {
         status: 400,
         code: "ValidationException",

@@ -43,7 +43,7 @@ pub static SERVICE: ServiceDef = ServiceDef {
         },
     ],
     query_compatible: true,
-    unsigned_payload_allowed: false,
+    signing: crate::sigv4::Rules::STANDARD,
     validation: ErrorCode {
         status: 400,
         code: "ValidationError",

@@ -30,7 +30,7 @@ pub static SERVICE: ServiceDef = ServiceDef {
         timestamp_millis: false,
     }],
     query_compatible: false,
-    unsigned_payload_allowed: false,
+    signing: crate::sigv4::Rules::STANDARD,
     // AWS's code for model constraint violations in awsQuery services.
     validation: ErrorCode {
         status: 400,

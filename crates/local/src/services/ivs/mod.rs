@@ -68,7 +68,7 @@ pub static SERVICE: ServiceDef = ServiceDef {
     signing_name: "ivs",
     protocols: &[Protocol::RestJson1],
     query_compatible: false,
-    unsigned_payload_allowed: false,
+    signing: crate::sigv4::Rules::STANDARD,
     validation: ErrorCode {
         status: 400,
         code: "ValidationException",
@@ -440,6 +440,92 @@ mod tests {
                 "ListIngestConfigurations",
                 "ListTagsForResource",
             ],
+        );
+    }
+
+    /// Every operation of botocore's `ivs-realtime/2020-07-14` model (botocore 1.43.11) is
+    /// either a row or answered as not emulated; the whole resource family is rows.
+    #[test]
+    fn every_model_operation_is_a_row_or_not_emulated() {
+        const MODEL: [&str; 39] = [
+            "CreateEncoderConfiguration",
+            "CreateIngestConfiguration",
+            "CreateParticipantToken",
+            "CreateStage",
+            "CreateStorageConfiguration",
+            "DeleteEncoderConfiguration",
+            "DeleteIngestConfiguration",
+            "DeletePublicKey",
+            "DeleteStage",
+            "DeleteStorageConfiguration",
+            "DisconnectParticipant",
+            "GetComposition",
+            "GetEncoderConfiguration",
+            "GetIngestConfiguration",
+            "GetParticipant",
+            "GetPublicKey",
+            "GetStage",
+            "GetStageSession",
+            "GetStorageConfiguration",
+            "ImportPublicKey",
+            "ListCompositions",
+            "ListEncoderConfigurations",
+            "ListIngestConfigurations",
+            "ListParticipantEvents",
+            "ListParticipantReplicas",
+            "ListParticipants",
+            "ListPublicKeys",
+            "ListStageSessions",
+            "ListStages",
+            "ListStorageConfigurations",
+            "ListTagsForResource",
+            "StartComposition",
+            "StartParticipantReplication",
+            "StopComposition",
+            "StopParticipantReplication",
+            "TagResource",
+            "UntagResource",
+            "UpdateIngestConfiguration",
+            "UpdateStage",
+        ];
+        for name in MODEL {
+            assert!(
+                SERVICE.operation(name).is_some() || NOT_EMULATED.contains(&name),
+                "{name} is neither a row nor not emulated"
+            );
+        }
+        for op in SERVICE.operations() {
+            assert!(MODEL.contains(&op.name), "{} is not in the model", op.name);
+        }
+        assert_eq!(SERVICE.operations().len() + NOT_EMULATED.len(), MODEL.len());
+        for family in [
+            "StorageConfiguration",
+            "EncoderConfiguration",
+            "PublicKey",
+            "IngestConfiguration",
+        ] {
+            for name in MODEL.iter().filter(|n| n.contains(family)) {
+                assert!(SERVICE.operation(name).is_some(), "{name} is not a row");
+            }
+        }
+    }
+
+    /// The resource quotas are AWS's documented defaults; only public keys are fixed.
+    #[test]
+    fn resource_quotas_are_awss_defaults() {
+        let q: Vec<_> = RESOURCE_QUOTAS
+            .iter()
+            .map(|q| (q.name, q.default, q.adjustable))
+            .collect();
+        assert_eq!(
+            q,
+            vec![
+                ("ivs:stages", 1_000, true),
+                ("ivs:storage-configurations", 5, true),
+                ("ivs:encoder-configurations", 20, true),
+                ("ivs:public-keys", 3, false),
+                ("ivs:ingest-configurations", 100, true),
+            ]
         );
     }
 }

@@ -1,14 +1,15 @@
-//! Storage configurations: where stages record to (an S3 bucket). Immutable: there is no
-//! update operation.
+//! Storage configurations: where stages record to (an S3 bucket of the endpoint's own S3,
+//! in the same Region). Immutable: there is no update operation.
 
 use std::collections::BTreeMap;
 
-use super::{arn, check_quota, conflict, find, new_id, page, region};
+use super::{arn, check_quota, conflict, find, new_id, page, region, validation};
 use crate::api::ApiError;
 use crate::document::Document;
 use crate::service::Ctx;
 use crate::services::ivs::STORAGE_CONFIGURATIONS;
 use crate::services::ivs::state::{IvsRegion, StorageConfigurationRecord};
+use crate::services::s3;
 use crate::tags::{self, TagFormat};
 
 fn storage(r: &mut IvsRegion) -> &mut BTreeMap<String, StorageConfigurationRecord> {
@@ -23,6 +24,48 @@ pub(super) fn find_storage<'a>(
     find(ctx, arn, "storage-configuration", storage)
 }
 
+/// The `Sid` of the statement IVS adds to a recording bucket's policy: one per bucket, so a
+/// second storage configuration on the same bucket leaves the policy as it is.
+const BUCKET_POLICY_SID: &str = "IvsRealTimeRecording";
+
+/// The bucket must exist in the endpoint's S3 and be in the request's Region ("the
+/// StorageConfiguration and S3 bucket must be in the same region", model). AWS's errors for
+/// either are undocumented. GUESSED: a missing bucket is ResourceNotFoundException (the
+/// operation models it, and the bucket is the only resource its request names); a bucket of
+/// another Region is ValidationException (the request is valid only in that Region).
+fn check_bucket(ctx: &Ctx<'_>, bucket: &str) -> Result<(), ApiError> {
+    match s3::bucket_region(ctx.state, bucket) {
+        None => Err(ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            format!(
+                "S3 bucket {bucket} does not exist; create it first (in {}), e.g. `aws s3 mb s3://{bucket} --region {}`",
+                ctx.region, ctx.region
+            ),
+        )),
+        Some(r) if r != ctx.region => Err(validation(format!(
+            "S3 bucket {bucket} is in {r}; a storage configuration must be created in its bucket's Region, not {}",
+            ctx.region
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// What IVS writes into the bucket's policy on CreateStorageConfiguration ("IVS will modify
+/// the S3 bucketPolicy of the provided bucket ... to write content to the provided bucket",
+/// model; the exact statement is undocumented). This one lets the IVS service principal put
+/// objects into the bucket, for requests on behalf of this account only.
+fn ivs_write_statement(bucket: &str, account: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Sid": BUCKET_POLICY_SID,
+        "Effect": "Allow",
+        "Principal": {"Service": "ivs.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": format!("arn:aws:s3:::{bucket}/*"),
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+    })
+}
+
 pub fn create_storage_configuration(
     ctx: &mut Ctx<'_>,
     input: Document,
@@ -35,8 +78,12 @@ pub fn create_storage_configuration(
         .to_string();
     let new_tags = tags::read(&input, "tags", TagFormat::Map);
     tags::check_new(&new_tags, &super::TAGGING.rules)?;
+    check_bucket(ctx, &bucket)?;
     let count = region(ctx).storage_configurations.len();
     check_quota(ctx, &STORAGE_CONFIGURATIONS, count)?;
+    let statement = ivs_write_statement(&bucket, ctx.account_id);
+    // Checked above, under the same state lock: the bucket is there.
+    s3::add_policy_statement(ctx.state, &bucket, statement);
     let id = new_id(&region(ctx).storage_configurations);
     let record = StorageConfigurationRecord {
         arn: arn(ctx, "storage-configuration", &id),
