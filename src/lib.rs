@@ -15,3 +15,5 @@ pub mod lock;
 pub mod observe;
 pub mod plan;
 pub mod stack;
+pub mod token;
+pub mod watch;

@@ -13,13 +13,14 @@ use crate::cli::session::{AwsArgs, GlobalArgs};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0    success, or nothing to do (also when standard output is closed early: `plan | head`)
+  0    success, or nothing to do (also when standard output is closed early: `plan | head`);
+       watch stopped by SIGTERM or Ctrl-C
   1    error (invalid stack file, AWS error, refused or failed apply); lint: a finding
        at or above --fail-on remains
-  2    changes pending (plan --detailed-exitcode)
-  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply or destroy: what was in
-       flight finished; nothing was planned or changed after that; run again to converge
-       (a lock the run held is released first)
+  2    changes pending (plan --detailed-exitcode), drift found (watch --once)
+  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply, destroy or token: what
+       was in flight finished; nothing was planned or changed after that; run again to
+       converge (a lock the run held is released first)
 
 force-unlock: 0 removed (or there was no lock), 1 not removed or error, 130 interrupted";
 
@@ -70,6 +71,12 @@ enum Command {
     /// Remove a stack's lock that a run left behind (killed or crashed), after showing its
     /// holder and asking.
     ForceUnlock(crate::cli::lock::ForceUnlockArgs),
+    /// Mint participant tokens for a stage of a stack, by its logical id (tokens go to
+    /// standard output only).
+    Token(crate::cli::token::TokenArgs),
+    /// Keep stacks converged: re-read, observe and plan every interval; report drift, or
+    /// with --enforce apply it. JSON lines on stdout, Prometheus metrics on --metrics-addr.
+    Watch(crate::cli::watch::WatchArgs),
     /// The local AWS endpoint (IVS Real-Time, IAM, STS, CloudWatch, Budgets, S3).
     #[command(subcommand)]
     Local(LocalCommand),
@@ -88,6 +95,8 @@ impl Command {
             Command::Plan(a) => Some(&a.aws),
             Command::Apply(a) | Command::Destroy(a) => Some(&a.aws),
             Command::ForceUnlock(a) => Some(&a.aws),
+            Command::Token(a) => Some(&a.aws),
+            Command::Watch(a) => Some(&a.aws),
             _ => None,
         }
     }
@@ -102,6 +111,8 @@ impl Command {
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
             Command::ForceUnlock(_) => "force-unlock",
+            Command::Token(_) => "token",
+            Command::Watch(_) => "watch",
             Command::Local(LocalCommand::Serve(_)) => "local serve",
         }
     }
@@ -154,7 +165,7 @@ fn global_args(cli: &Cli) -> Result<Option<GlobalArgs>, clap::Error> {
             Some(option) => Err(cmd.error(
                 clap::error::ErrorKind::ArgumentConflict,
                 format!(
-                    "{option} is an option of plan, apply, destroy and force-unlock; `{}` does not use it",
+                    "{option} is an option of plan, apply, destroy, force-unlock, token and watch; `{}` does not use it",
                     cli.command.name()
                 ),
             )),
@@ -193,7 +204,9 @@ pub fn main() -> ExitCode {
         if let Err(e) = stop.listen_for_ctrl_c() {
             return Err(anyhow::Error::new(e).context("cannot listen for Ctrl-C"));
         }
-        if let Some(g) = &global {
+        if let Some(g) = &global
+            && deadline_applies(&cli)
+        {
             stop.deadline_in(g.timeout.max(1));
         }
         dispatch(&cli, global.as_ref(), &stop).await
@@ -215,9 +228,20 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,
         Command::ForceUnlock(args) => crate::cli::lock::force_unlock(aws()?, args, stop).await,
+        Command::Token(args) => crate::cli::token::run(aws()?, args, stop).await,
+        Command::Watch(args) => crate::cli::watch::run(aws()?, args, stop).await,
         Command::Local(LocalCommand::Serve(args)) => crate::cli::local::serve(args.clone(), stop)
             .await
             .map(|()| 0),
+    }
+}
+
+/// Whether the run has a deadline: always, except for `watch`, which runs until it is
+/// stopped unless --timeout is given explicitly.
+fn deadline_applies(cli: &Cli) -> bool {
+    match &cli.command {
+        Command::Watch(a) => a.aws.timeout.or(cli.aws.timeout).is_some(),
+        _ => true,
     }
 }
 

@@ -20,6 +20,8 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 pub enum Reason {
     /// Ctrl-C (SIGINT).
     Interrupt,
+    /// SIGTERM (`watch` only: a service manager stopping the controller).
+    Terminate,
     /// `--timeout` of this many seconds.
     Deadline(u64),
 }
@@ -89,6 +91,7 @@ impl Stop {
     fn what(&self) -> String {
         match self.reason() {
             Some(Reason::Deadline(secs)) => format!("--timeout of {secs}s reached"),
+            Some(Reason::Terminate) => "terminated".to_string(),
             _ => "interrupted".to_string(),
         }
     }
@@ -120,6 +123,24 @@ impl Stop {
                 }
             }
         });
+        Ok(())
+    }
+
+    /// Stop the run on SIGTERM too (for `watch`, which a service manager stops that way):
+    /// what is in flight finishes first. A Ctrl-C afterwards still exits at once.
+    pub fn listen_for_sigterm(&self) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut sigterm = signal(SignalKind::terminate())?;
+            let stop = self.clone();
+            tokio::spawn(async move {
+                if sigterm.recv().await.is_some() {
+                    say!("terminated: stopping; what is in flight finishes first");
+                    stop.trigger(Reason::Terminate);
+                }
+            });
+        }
         Ok(())
     }
 

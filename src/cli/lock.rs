@@ -208,6 +208,11 @@ impl StackLock {
         })
     }
 
+    /// Whether a lock was taken (one is configured).
+    pub fn is_held(&self) -> bool {
+        self.held.is_some()
+    }
+
     /// Release the lock (if one is held). A lock that is no longer ours is left alone, with
     /// a warning; a failure says how to remove the lock by hand.
     pub async fn release(self) -> anyhow::Result<()> {

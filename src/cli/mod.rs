@@ -13,4 +13,6 @@ pub mod redact;
 pub mod run;
 pub mod schema;
 pub mod session;
+pub mod token;
 pub mod validate;
+pub mod watch;

@@ -255,6 +255,47 @@ mod tests {
         }
     }
 
+    /// What `ivstack token` mints, in every shape a log or an error could hold it: alone,
+    /// in the JSON line, in a response body, in SDK debug output; self-signed (`kid`
+    /// header) and IVS-issued (`alg: KMS`).
+    #[test]
+    fn minted_participant_tokens_in_every_shape() {
+        use crate::token::jwt::{Claims, StageTarget, TokenSigner};
+        use crate::token::request::{TokenRequest, default_capabilities};
+        let signer = TokenSigner::new(
+            p384::ecdsa::SigningKey::from_slice(&[5; 48]).unwrap(),
+            "arn:aws:ivs:us-east-1:123456789012:public-key/f99cde61-c2b0-4df3-8941-ca7d38acca1a",
+        );
+        let stage = StageTarget {
+            arn: "arn:aws:ivs:us-east-1:123456789012:stage/abcdABCDefgh".into(),
+            events_url: "wss://global.events.live-video.net".into(),
+            whip_url: "https://abcd.global-bm.whip.live-video.net".into(),
+        };
+        let request = TokenRequest {
+            user_id: Some("u".into()),
+            capabilities: default_capabilities(),
+            duration_minutes: 1,
+            attributes: Default::default(),
+        };
+        let self_signed = signer.sign(&Claims::new(&stage, &request, 1_700_000_000, "p1"));
+        let kms = "eyJhbGciOiJLTVMiLCJ0eXAiOiJKV1QifQ.eyJleHAiOjE2NjQ1ODgxNzIsImp0aSI6IlNEMFVCN2VPQ0c0NiJ9.AQICAHh1c2VvbnRoZXJlZW1vdGU";
+        for token in [self_signed.as_str(), kms] {
+            for text in [
+                token.to_string(),
+                format!(r#"{{"participant_id":"p1","token":"{token}","user_id":"u"}}"#),
+                format!(r#"body: b"{{\"participantToken\":{{\"token\":\"{token}\"}}}}""#),
+                format!(r#"ParticipantToken {{ token: Some("{token}"), user_id: None }}"#),
+                format!("error: cannot use {token}: bad"),
+            ] {
+                let out = redact(&text);
+                for part in token.split('.') {
+                    assert!(!out.contains(part), "{part} survives in {out}");
+                }
+                assert!(out.contains(REDACTED), "{out}");
+            }
+        }
+    }
+
     #[test]
     fn registered_values_are_redacted_anywhere() {
         let secret = "registered-secret-value-123";

@@ -23,11 +23,12 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 /// Default of `--timeout`, in seconds.
 pub const DEFAULT_TIMEOUT: u64 = 1800;
 
-/// The options of `plan`, `apply` and `destroy` (and only theirs). Accepted before the
+/// The options of the commands that talk to AWS: `plan`, `apply`, `destroy`, `token`
+/// and `watch` (and only theirs). Accepted before the
 /// command and after it: [`GlobalArgs::resolve`] merges the two places, the later one
 /// winning.
 #[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "AWS options (plan, apply, destroy, force-unlock)")]
+#[command(next_help_heading = "AWS options (plan, apply, destroy, force-unlock, token, watch)")]
 pub struct AwsArgs {
     /// AWS profile from the shared config files.
     #[arg(long)]

@@ -498,7 +498,8 @@ async fn a_saved_plan_apply_takes_the_lock() {
     let (code, err) = finish(holding, lines, seen).await;
     assert_eq!(code, Some(130), "{err}");
     let applied = apply_saved().await.expect("run");
-    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
+    // 2: drift found (and, enforcing, reverted), as `--once` documents.
+    assert_eq!(applied.status.code(), Some(2), "{}", text(&applied));
     assert_eq!(stage_count(&endpoint).await, STAGES);
     assert_eq!(lock_object(&endpoint).await, None);
 }
@@ -644,5 +645,74 @@ async fn a_bad_lock_location_is_refused_with_its_position() {
         String::from_utf8_lossy(&out.stderr).contains("--lock: `locks` is not an S3 location"),
         "{}",
         text(&out)
+    );
+}
+
+/// `watch --enforce` takes the same lock as `apply`: while someone holds it, a cycle applies
+/// nothing and says who holds it; once it is released, the next run applies, under the
+/// lock, and leaves no lock behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_enforce_takes_the_lock() {
+    let endpoint = endpoint_with_lock_bucket().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stack = write_stack(dir.path());
+    let stack = stack.to_str().expect("utf-8 path");
+    let (child, lines, seen) = holder(
+        dir.path(),
+        &[
+            "--endpoint-url",
+            endpoint.url(),
+            "apply",
+            "--auto-approve",
+            "--lock",
+            LOCK,
+            stack,
+        ],
+    )
+    .await;
+    let watch = |timeout: &'static str| {
+        let mut c = ivstack(dir.path());
+        c.args([
+            "--endpoint-url",
+            endpoint.url(),
+            "watch",
+            "--once",
+            "--enforce",
+            "--lock",
+            LOCK,
+            "--lock-timeout",
+            timeout,
+            stack,
+        ]);
+        c
+    };
+    let blocked = watch("0").output().await.expect("run watch");
+    assert_eq!(blocked.status.code(), Some(1), "{}", text(&blocked));
+    let out = String::from_utf8_lossy(&blocked.stdout);
+    assert!(
+        out.contains("\"status\":\"failed\"")
+            && out.contains("is locked (s3://locks/ivstack/locked.lock) by"),
+        "the cycle says who holds the lock: {}",
+        text(&blocked)
+    );
+    assert_eq!(
+        stage_count(&endpoint).await,
+        0,
+        "nothing applied under another's lock"
+    );
+
+    signal(&child, "-INT");
+    let (code, err) = finish(child, lines, seen).await;
+    assert_eq!(code, Some(130), "{err}");
+    assert_eq!(lock_object(&endpoint).await, None);
+
+    let applied = watch("30").output().await.expect("run watch");
+    // 2: drift found (and, enforcing, reverted), as `--once` documents.
+    assert_eq!(applied.status.code(), Some(2), "{}", text(&applied));
+    assert_eq!(stage_count(&endpoint).await, STAGES);
+    assert_eq!(
+        lock_object(&endpoint).await,
+        None,
+        "released after the cycle"
     );
 }

@@ -2,9 +2,12 @@
 //! to end against the local endpoint (`e2e`, and per kind of the IVS Real-Time family
 //! `family`), plan renderings (`render`), stack-file validation (`validate`), raw IAM
 //! policy documents (`policy_document`), positions of findings (`positions`), the binary's
-//! reliability and security (`reliability`), the lock per stack (`lock`), and the audit
-//! commands (`lint`, `explain`).
+//! reliability and security (`reliability`), the lock per stack (`lock`), the audit
+//! commands (`lint`, `explain`), participant tokens (`token`), the reconciler (`watch`) and
+//! the CI recipes (`ci_recipes`); `binary` runs the binary for the last three.
 
+mod binary;
+mod ci_recipes;
 mod common;
 mod e2e;
 mod explain;
@@ -15,4 +18,6 @@ mod policy_document;
 mod positions;
 mod reliability;
 mod render;
+mod token;
 mod validate;
+mod watch;
