@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod explain;
+pub mod graph;
 pub mod interrupt;
 pub mod lint;
 pub mod local;

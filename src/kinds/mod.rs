@@ -40,7 +40,9 @@ pub use refs::{
     Attribute, FieldRef, Known, LiveRef, Reference, has_placeholder, placeholders,
     placeholders_in_spec, resolve_placeholders,
 };
-pub use registry::{Kind, desired, desired_of, observe_all, references_of, users_outside_all};
+pub use registry::{
+    Kind, desired, desired_of, observe_all, references_of, stack_links, users_outside_all,
+};
 
 /// Live resources that something the plan cannot see uses in a way AWS enforces (a
 /// storage configuration that a stage outside the stack records to): by kind and physical
@@ -137,6 +139,12 @@ pub trait ResourceKind:
     /// failures are kept for [`Self::validate`] to report at the field. Most kinds name no
     /// files.
     fn read_files(&mut self, _dir: &Path) {}
+    /// What the resource watches of its stack as a whole rather than of one resource (a
+    /// budget on the stack's spend), in a few words: the label of its edge to the stack in
+    /// pictures of the stack (`ivstack graph`). Most kinds name resources only.
+    fn covers_stack(&self) -> Option<&'static str> {
+        None
+    }
 
     // --- Being referred to -------------------------------------------------------------
 

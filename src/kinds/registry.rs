@@ -16,8 +16,8 @@
 //!   (`policy::Statement`);
 //! - observation ([`observe_all`], the kinds concurrently, and [`users_outside_all`] for
 //!   plans that delete), the desired side ([`desired`], [`desired_of`],
-//!   [`references_of`]), files that resources name (`StackFile::read_files`) and apply's
-//!   create / update / delete (`Kind::create`, ...);
+//!   [`references_of`], [`stack_links`]), files that resources name
+//!   (`StackFile::read_files`) and apply's create / update / delete (`Kind::create`, ...);
 //! - placeholders `${<section>.<id>.<attribute>}` and their rendering in plans.
 //!
 //! # Adding a kind
@@ -302,6 +302,20 @@ macro_rules! generate {
             $(
                 for (id, m) in &stack.$section {
                     out.push((Kind::$variant, id.as_str(), m.references()));
+                }
+            )*
+            out
+        }
+
+        /// The resources of the file that watch the stack as a whole, with the words
+        /// for it ([`ResourceKind::covers_stack`]), in registry order.
+        pub fn stack_links(stack: &StackFile) -> Vec<(Kind, &str, &'static str)> {
+            let mut out = Vec::new();
+            $(
+                for (id, m) in &stack.$section {
+                    if let Some(what) = m.covers_stack() {
+                        out.push((Kind::$variant, id.as_str(), what));
+                    }
                 }
             )*
             out

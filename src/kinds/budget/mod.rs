@@ -45,6 +45,17 @@ impl ResourceKind for Budget {
         Vec::new()
     }
 
+    /// A budget counts spend, not a resource: the stack's own (by its tag) or the
+    /// account's.
+    fn covers_stack(&self) -> Option<&'static str> {
+        let scope = self.scope.clone().unwrap_or_default();
+        Some(if scope.stack_tag {
+            "spend tagged with the stack"
+        } else {
+            "spend of the whole account"
+        })
+    }
+
     fn spec(&self, stack: &StackFile, _id: &str, _known: &Known) -> Map<String, Value> {
         let mut spec = Map::new();
         spec.insert("limit_usd".into(), json!(self.limit_usd));
