@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 use super::output::with_stdout_closed;
 use super::validate::stack_files;
 use crate::audit::explain;
+use crate::graph;
 use crate::stack::diagnostics::color_for_stderr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,7 +70,18 @@ pub fn run_to(
             "{invalid} invalid stack file(s) not explained (see `ivstack validate`)"
         )?;
     }
-    let ex = explain::explain(&loaded);
+    let mut ex = explain::explain(&loaded);
+    if args.output == ExplainOutput::Markdown {
+        // Each stack's picture, as `ivstack graph` draws it.
+        for (s, l) in ex.stacks.iter_mut().zip(&loaded) {
+            let g = graph::fold::fold(graph::Graph::of_stacks(&[&l.model]));
+            s.figures.push(explain::Figure {
+                title: "Diagram of the stack".into(),
+                language: "mermaid".into(),
+                body: graph::mermaid::render(&g),
+            });
+        }
+    }
     let text = match args.output {
         ExplainOutput::Text => explain::text::render(&ex),
         ExplainOutput::Markdown => explain::markdown::render(&ex),

@@ -15,6 +15,7 @@ use super::output::{self, say};
 use super::redact::redact;
 use super::session::{AwsArgs, GlobalArgs, Session};
 use crate::apply::{self, ApplyOptions, Progress, Status};
+use crate::graph;
 use crate::plan::{Plan, render};
 use crate::stack::Diagnostics;
 use crate::stack::model::StackFile;
@@ -87,7 +88,7 @@ struct Loaded {
     digest: String,
 }
 
-fn digest(bytes: &[u8]) -> String {
+pub(crate) fn digest(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
 }
@@ -179,13 +180,19 @@ async fn local_buckets(session: &Session, stack: &StackFile) -> anyhow::Result<(
 /// Render a plan for standard output.
 fn render_plan(
     plan: &Plan,
+    stack: &StackFile,
     format: OutputFormat,
     color: bool,
     session: &Session,
 ) -> anyhow::Result<String> {
     Ok(match format {
         OutputFormat::Text => render::text(plan, color),
-        OutputFormat::Markdown => format!("{}\n", render::markdown(plan)),
+        OutputFormat::Markdown => {
+            // The diagram of what changes, as `ivstack graph --plan` draws it.
+            let g = graph::fold::fold(graph::Graph::of_stacks(&[stack]).with_plan(plan));
+            let diagram = graph::mermaid::render(&g);
+            format!("{}\n", render::markdown_with_diagram(plan, Some(&diagram)))
+        }
         OutputFormat::Json => {
             let mut v = render::json(plan);
             if let Some(obj) = v.as_object_mut() {
@@ -228,8 +235,8 @@ pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs, stop: &Stop) -> anyh
             }
         };
         any_changes |= plan.has_changes();
-        let shown =
-            render_plan(&plan, args.output, color, &session).and_then(|text| output::print(&text));
+        let shown = render_plan(&plan, &s.model, args.output, color, &session)
+            .and_then(|text| output::print(&text));
         let stdout_closed = match shown {
             Ok(()) => false,
             Err(e) if e.is::<output::StdoutClosed>() => true,
@@ -284,7 +291,7 @@ const MAX_SAVED_PLAN_BYTES: usize = 256 * 1024 * 1024;
 /// than a stack file, but only a regular file gets the larger bound (it says its size;
 /// a FIFO or a device could be endless). `None` when it cannot be read: the stack-file
 /// loader then says why.
-fn read_given(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+pub(crate) fn read_given(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     use crate::stack::load::{Bounded, read_bounded};
     use crate::stack::yaml::MAX_FILE_BYTES;
     let bounded = match read_bounded(path, MAX_FILE_BYTES) {
@@ -309,7 +316,7 @@ fn read_given(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
 }
 
 /// The saved plan in `bytes`, or None when they are not one (then they are a stack file).
-fn parse_saved(path: &Path, bytes: &[u8]) -> anyhow::Result<Option<SavedPlan>> {
+pub(crate) fn parse_saved(path: &Path, bytes: &[u8]) -> anyhow::Result<Option<SavedPlan>> {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return Ok(None);
     };

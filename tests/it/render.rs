@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use ivstack::kinds::{Kind, Resource, TAG_ID, TAG_PROTECT, TAG_STACK};
-use ivstack::plan::render::{self, MARKDOWN_LIMIT};
+use ivstack::plan::render::{self, DIAGRAM_LIMIT, MARKDOWN_LIMIT};
 use ivstack::plan::{Action, FORMAT_VERSION, FieldChange, Plan, ResourceChange};
 use serde_json::{Value, json};
 
@@ -453,6 +453,38 @@ fn markdown_under_the_limit_is_not_elided() {
     let md = render::markdown(&p);
     assert_eq!(md.matches("<details>").count(), 20);
     assert!(!md.contains("elided"));
+}
+
+#[test]
+fn markdown_carries_a_diagram_above_the_details_within_the_limit() {
+    let diagram = "flowchart LR\n  n0[\"stage main\"]\n";
+    let md = render::markdown_with_diagram(&representative(), Some(diagram));
+    let at = md
+        .find("<details><summary>Diagram of the changes</summary>\n\n```mermaid\nflowchart LR\n  n0[\"stage main\"]\n```\n\n</details>\n")
+        .expect(&md);
+    assert!(at < md.find("<details><summary><code>").unwrap(), "{md}");
+    // Without a diagram, the same as before.
+    assert_eq!(
+        render::markdown_with_diagram(&representative(), None),
+        render::markdown(&representative())
+    );
+
+    // A huge plan with a diagram: still under the limit (the diagram counts).
+    let md = render::markdown_with_diagram(&huge(), Some(diagram));
+    assert!(md.len() < MARKDOWN_LIMIT, "{} bytes", md.len());
+    assert!(md.contains("```mermaid"));
+    // A diagram too large gives way to a note saying how to draw it.
+    let big = format!(
+        "flowchart LR\n{}",
+        "  n0 --> n1\n".repeat(DIAGRAM_LIMIT / 10)
+    );
+    let md = render::markdown_with_diagram(&representative(), Some(&big));
+    assert!(!md.contains("```mermaid"), "{md}");
+    assert!(md.contains("`ivstack graph --plan plan.json`"), "{md}");
+    // No changes, no diagram.
+    let mut p = huge();
+    p.changes.clear();
+    assert!(!render::markdown_with_diagram(&p, Some(diagram)).contains("mermaid"));
 }
 
 /// The planner's own output, end to end through every rendering (not a snapshot: the

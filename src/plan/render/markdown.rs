@@ -16,7 +16,17 @@ pub const MARKDOWN_LIMIT: usize = 60_000;
 
 /// The plan as Markdown for a pull-request comment, never longer than [`MARKDOWN_LIMIT`].
 pub fn markdown(plan: &Plan) -> String {
-    let head = header(plan);
+    markdown_with_diagram(plan, None)
+}
+
+/// A diagram larger than this is left out (with a note): the details come first.
+pub const DIAGRAM_LIMIT: usize = MARKDOWN_LIMIT / 3;
+
+/// [`markdown`] with a Mermaid diagram of the changes (`ivstack graph`'s), collapsed
+/// above the details when there are changes. It counts towards the limit; one larger
+/// than [`DIAGRAM_LIMIT`] gives way to a note saying how to draw it.
+pub fn markdown_with_diagram(plan: &Plan, diagram: Option<&str>) -> String {
+    let mut head = header(plan);
     let shown: Vec<&ResourceChange> = plan
         .changes
         .iter()
@@ -24,6 +34,9 @@ pub fn markdown(plan: &Plan) -> String {
         .collect();
     if shown.is_empty() {
         return head;
+    }
+    if let Some(d) = diagram {
+        head.push_str(&diagram_section(d));
     }
     let sections: Vec<String> = shown.iter().map(|c| section(c)).collect();
     let budget = MARKDOWN_LIMIT.saturating_sub(head.len());
@@ -69,6 +82,25 @@ pub fn markdown(plan: &Plan) -> String {
         out.push_str(s);
     }
     out
+}
+
+/// The diagram in a collapsed section, or the note that replaces one too large.
+fn diagram_section(diagram: &str) -> String {
+    if diagram.len() > DIAGRAM_LIMIT {
+        return format!(
+            "> [!NOTE]\n> The diagram of this plan ({} characters) is left out to keep this \
+             comment readable; draw it with `ivstack plan --out plan.json` and \
+             `ivstack graph --plan plan.json`.\n\n",
+            thousands(diagram.len())
+        );
+    }
+    // The diagram escapes every backtick of a name, so a plain fence cannot close early;
+    // the fence logic of the diffs keeps that true whatever the diagram holds.
+    let fence = "`".repeat(longest_backtick_run(diagram).max(2) + 1);
+    format!(
+        "<details><summary>Diagram of the changes</summary>\n\n{fence}mermaid\n{}\n{fence}\n\n</details>\n\n",
+        diagram.trim_end()
+    )
 }
 
 fn elision_note(elided: usize) -> String {

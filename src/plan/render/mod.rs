@@ -11,7 +11,7 @@ mod markdown;
 mod text;
 
 pub use json::{json, json_string};
-pub use markdown::{MARKDOWN_LIMIT, markdown};
+pub use markdown::{DIAGRAM_LIMIT, MARKDOWN_LIMIT, markdown, markdown_with_diagram};
 pub use text::text;
 
 use serde_json::Value;
