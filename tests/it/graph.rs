@@ -329,6 +329,26 @@ fn names_cannot_break_the_syntax() {
 }
 
 #[test]
+fn the_readme_shows_the_demo_graph_as_the_binary_draws_it() {
+    let (m, _) = both(&root(), "demo", &["graph", "stacks/demo.yaml"]);
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!("```mermaid\n{m}```")),
+        "README is stale:\n{m}"
+    );
+    // And the plan example is the snapshot of a real plan's.
+    let snap = std::fs::read_to_string(
+        root().join("tests/it/snapshots/it__graph__graph_mermaid_of_a_plan.snap"),
+    )
+    .unwrap();
+    let plan = snap.splitn(3, "---\n").nth(2).unwrap();
+    assert!(
+        readme.contains(&format!("```mermaid\n{plan}```")),
+        "README is stale:\n{plan}"
+    );
+}
+
+#[test]
 fn explain_markdown_embeds_the_stack_graph() {
     let md = ok_in(
         &root(),
