@@ -84,8 +84,9 @@ fn mermaid_and_dot_of_the_shipped_stacks() {
     assert!(d.contains(" [label=\"recording.storage\"];"), "{d}");
 }
 
-/// A directory with `stack.yaml`, applied with `--local`, then changed: one update, one
-/// create, one delete, a protected stage removed (refused), and parts nothing touches.
+/// A directory with `stack.yaml`, applied with `--local`, then changed: an update, a
+/// create, a replace, a delete, a protected stage removed (refused), and a part nothing
+/// touches.
 fn changed_stack() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let before = "\
@@ -115,7 +116,8 @@ budgets:
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
     let after = before
         .replace("  vault: {protect: true}\n", "  side: {}\n")
-        .replace("threshold: 11}\n  quiet", "threshold: 10}\n  quiet")
+        // A new name replaces the alarm.
+        .replace("main-busy: {stage", "main-busy: {name: shop-main-busy-2, stage")
         .replace("stages: [main]", "stages: [main, side]")
         .replace(
             "budgets:\n  monthly: {limit_usd: 50, emails: [ops@example.com]}\n",
@@ -136,7 +138,7 @@ fn a_saved_plan_shows_on_the_picture_and_in_the_markdown_plan() {
     let (m, d) = both(dir.path(), "plan", &["graph", "--plan", "plan.json"]);
     insta::assert_snapshot!("graph_mermaid_of_a_plan", m);
     insta::assert_snapshot!("graph_dot_of_a_plan", d);
-    for class in ["create", "update", "delete", "refused", "noop"] {
+    for class in ["create", "update", "replace", "delete", "refused", "noop"] {
         assert!(m.contains(&format!("classDef {class} ")), "{class}\n{m}");
     }
     // The quiet stage and its alarm: untouched, folded.
