@@ -115,20 +115,21 @@ struct Shape {
 /// Draw [`REPEAT_MIN`] or more resources of one shape as one node.
 pub fn group_repeated(g: Graph) -> Graph {
     let n = g.nodes.len();
-    let mut out_deg = vec![0usize; n];
-    let mut in_deg = vec![0usize; n];
-    for e in &g.edges {
-        out_deg[e.from] += 1;
-        in_deg[e.to] += 1;
+    // Each node's edges, by index, out and in (one pass; big stacks have thousands).
+    let mut outgoing: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (k, e) in g.edges.iter().enumerate() {
+        outgoing[e.from].push(k);
+        incoming[e.to].push(k);
     }
     // A satellite: one edge, outgoing, to a resource.
     let satellite_of: Vec<Option<usize>> = (0..n)
-        .map(|i| {
-            if !is_resource(&g.nodes[i]) || out_deg[i] != 1 || in_deg[i] != 0 {
-                return None;
+        .map(|i| match (outgoing[i].as_slice(), incoming[i].is_empty()) {
+            ([k], true) if is_resource(&g.nodes[i]) => {
+                let to = g.edges[*k].to;
+                is_resource(&g.nodes[to]).then_some(to)
             }
-            let e = g.edges.iter().find(|e| e.from == i)?;
-            is_resource(&g.nodes[e.to]).then_some(e.to)
+            _ => None,
         })
         .collect();
     let mut shapes: BTreeMap<Shape, Vec<usize>> = BTreeMap::new();
@@ -141,17 +142,16 @@ pub fn group_repeated(g: Graph) -> Graph {
         }
         let mut satellites = Vec::new();
         let mut others = Vec::new();
-        for e in &g.edges {
-            if e.to == i {
-                match (satellite_of[e.from], &g.nodes[e.from].what) {
-                    (Some(_), What::Resource { kind: k, .. }) => {
-                        satellites.push((*k, g.nodes[e.from].action, e.label.clone()))
-                    }
-                    _ => others.push((false, e.from, e.label.clone())),
+        for e in incoming[i].iter().map(|k| &g.edges[*k]) {
+            match (satellite_of[e.from], &g.nodes[e.from].what) {
+                (Some(_), What::Resource { kind: k, .. }) => {
+                    satellites.push((*k, g.nodes[e.from].action, e.label.clone()))
                 }
-            } else if e.from == i {
-                others.push((true, e.to, e.label.clone()));
+                _ => others.push((false, e.from, e.label.clone())),
             }
+        }
+        for e in outgoing[i].iter().map(|k| &g.edges[*k]) {
+            others.push((true, e.to, e.label.clone()));
         }
         satellites.sort();
         others.sort();

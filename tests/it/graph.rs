@@ -117,7 +117,10 @@ budgets:
     let after = before
         .replace("  vault: {protect: true}\n", "  side: {}\n")
         // A new name replaces the alarm.
-        .replace("main-busy: {stage", "main-busy: {name: shop-main-busy-2, stage")
+        .replace(
+            "main-busy: {stage",
+            "main-busy: {name: shop-main-busy-2, stage",
+        )
         .replace("stages: [main]", "stages: [main, side]")
         .replace(
             "budgets:\n  monthly: {limit_usd: 50, emails: [ops@example.com]}\n",
