@@ -12,6 +12,7 @@ use super::output::with_stdout_closed;
 use super::validate::stack_files;
 use crate::audit::explain;
 use crate::graph;
+use crate::plan::render;
 use crate::stack::diagnostics::color_for_stderr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,10 +76,23 @@ pub fn run_to(
         // Each stack's picture, as `ivstack graph` draws it.
         for (s, l) in ex.stacks.iter_mut().zip(&loaded) {
             let g = graph::fold::fold(graph::Graph::of_stacks(&[&l.model]));
-            s.figures.push(explain::Figure {
-                title: "Diagram of the stack".into(),
-                language: "mermaid".into(),
-                body: graph::mermaid::render(&g),
+            let body = graph::mermaid::render(&g);
+            s.figures.push(if render::diagram_fits(&body) {
+                explain::Figure {
+                    title: "Diagram of the stack".into(),
+                    language: "mermaid".into(),
+                    body,
+                }
+            } else {
+                // Too large for a comment (or for Mermaid): say how to draw it.
+                explain::Figure {
+                    title: "Diagram of the stack (too large to show here)".into(),
+                    language: "text".into(),
+                    body: format!(
+                        "ivstack graph {} --format dot | dot -Tsvg > stack.svg",
+                        l.path.display()
+                    ),
+                }
             });
         }
     }

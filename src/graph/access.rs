@@ -1,7 +1,7 @@
 //! The labels of the edges from IAM policies: the access levels (List / Read / Tagging /
 //! Write / Permissions management, from the action table `explain` uses) that a policy
 //! grants on each resource of its stack, from the same grant rows as `lint` and `explain`.
-//! Raw `document` policies that name resources by placeholder count too.
+//! (Raw `document` policies name ARNs, never logical ids: they have no edges.)
 
 use std::collections::{BTreeMap, BTreeSet};
 

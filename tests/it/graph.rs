@@ -368,6 +368,37 @@ fn explain_markdown_embeds_the_stack_graph() {
     );
 }
 
+#[test]
+fn explain_markdown_says_how_to_draw_a_graph_too_large_to_show() {
+    // 300 stages, each granted on by two policies of its own in a chain: no two have
+    // the same shape, so nothing groups, and 600 edges are more than Mermaid draws.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut y = String::from("stack: wide\nregion: us-east-1\nstages:\n");
+    for i in 0..300 {
+        y.push_str(&format!("  st{i}: {{}}\n"));
+    }
+    y.push_str("policies:\n");
+    for i in 0..300 {
+        y.push_str(&format!(
+            "  p{i}:\n    statements:\n      - allow: [ivs:GetStage]\n        stages: [st{i}, st{}]\n",
+            (i + 1) % 300
+        ));
+    }
+    std::fs::write(dir.path().join("wide.yaml"), &y).unwrap();
+    let m = ok_in(dir.path(), &["graph", "wide.yaml"]);
+    assert_eq!(m.matches("-->").count(), 600);
+    let md = ok_in(
+        dir.path(),
+        &["explain", "--output", "markdown", "wide.yaml"],
+    );
+    assert!(!md.contains("```mermaid"));
+    assert!(
+        md.contains("<details><summary>Diagram of the stack (too large to show here)</summary>\n\n```text\nivstack graph wide.yaml --format dot | dot -Tsvg > stack.svg\n```"),
+        "{}",
+        &md[..md.len().min(2000)]
+    );
+}
+
 /// Where `.ci/run` installs the Node packages.
 fn node_tools() -> PathBuf {
     std::env::var_os("IVSTACK_NODE_TOOLS")

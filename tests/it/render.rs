@@ -481,6 +481,15 @@ fn markdown_carries_a_diagram_above_the_details_within_the_limit() {
     let md = render::markdown_with_diagram(&representative(), Some(&big));
     assert!(!md.contains("```mermaid"), "{md}");
     assert!(md.contains("`ivstack graph --plan plan.json`"), "{md}");
+    // So does one with more edges than Mermaid draws, however short.
+    let many = format!(
+        "flowchart LR\n{}",
+        "n0-->n1\n".repeat(render::MERMAID_MAX_EDGES + 1)
+    );
+    assert!(many.len() < DIAGRAM_LIMIT);
+    let md = render::markdown_with_diagram(&representative(), Some(&many));
+    assert!(!md.contains("```mermaid"), "{md}");
+    assert!(md.contains("501 edges"), "{md}");
     // No changes, no diagram.
     let mut p = huge();
     p.changes.clear();

@@ -19,12 +19,23 @@ pub fn markdown(plan: &Plan) -> String {
     markdown_with_diagram(plan, None)
 }
 
-/// A diagram larger than this is left out (with a note): the details come first.
+/// A diagram larger than this is left out (with a note): the details come first. (Mermaid
+/// itself refuses diagrams over 50,000 characters.)
 pub const DIAGRAM_LIMIT: usize = MARKDOWN_LIMIT / 3;
 
+/// Mermaid's default `maxEdges`: a flowchart with more edges is not drawn at all.
+pub const MERMAID_MAX_EDGES: usize = 500;
+
+/// Whether a Mermaid flowchart can be shown in a comment: small enough, and within what
+/// Mermaid draws. Edges are counted by their arrows (`-->`), which no label can contain:
+/// labels escape `>`.
+pub fn diagram_fits(diagram: &str) -> bool {
+    diagram.len() <= DIAGRAM_LIMIT && diagram.matches("-->").count() <= MERMAID_MAX_EDGES
+}
+
 /// [`markdown`] with a Mermaid diagram of the changes (`ivstack graph`'s), collapsed
-/// above the details when there are changes. It counts towards the limit; one larger
-/// than [`DIAGRAM_LIMIT`] gives way to a note saying how to draw it.
+/// above the details when there are changes. It counts towards the limit; one that does
+/// not [fit](diagram_fits) gives way to a note saying how to draw it.
 pub fn markdown_with_diagram(plan: &Plan, diagram: Option<&str>) -> String {
     let mut head = header(plan);
     let shown: Vec<&ResourceChange> = plan
@@ -86,12 +97,13 @@ pub fn markdown_with_diagram(plan: &Plan, diagram: Option<&str>) -> String {
 
 /// The diagram in a collapsed section, or the note that replaces one too large.
 fn diagram_section(diagram: &str) -> String {
-    if diagram.len() > DIAGRAM_LIMIT {
+    if !diagram_fits(diagram) {
         return format!(
-            "> [!NOTE]\n> The diagram of this plan ({} characters) is left out to keep this \
-             comment readable; draw it with `ivstack plan --out plan.json` and \
+            "> [!NOTE]\n> The diagram of this plan ({} characters, {} edges) is left out to \
+             keep this comment readable; draw it with `ivstack plan --out plan.json` and \
              `ivstack graph --plan plan.json`.\n\n",
-            thousands(diagram.len())
+            thousands(diagram.len()),
+            thousands(diagram.matches("-->").count())
         );
     }
     // The diagram escapes every backtick of a name, so a plain fence cannot close early;

@@ -11,7 +11,9 @@ mod markdown;
 mod text;
 
 pub use json::{json, json_string};
-pub use markdown::{DIAGRAM_LIMIT, MARKDOWN_LIMIT, markdown, markdown_with_diagram};
+pub use markdown::{
+    DIAGRAM_LIMIT, MARKDOWN_LIMIT, MERMAID_MAX_EDGES, diagram_fits, markdown, markdown_with_diagram,
+};
 pub use text::text;
 
 use serde_json::Value;
