@@ -206,13 +206,15 @@ fn auth_error(failure: &AuthFailure) -> ApiError {
         ),
         AuthFailure::Malformed(_) => ("IncompleteSignatureException", "IncompleteSignature"),
         AuthFailure::UnknownAccessKey(_) => ("UnrecognizedClientException", "InvalidClientTokenId"),
-        AuthFailure::SignatureMismatch | AuthFailure::BadDate(_) => {
+        AuthFailure::SignatureMismatch
+        | AuthFailure::BadDate(_)
+        | AuthFailure::ChunkSignatureMismatch(_) => {
             ("InvalidSignatureException", "SignatureDoesNotMatch")
         }
         // Only S3's signing rules produce these (its protocol words them itself).
-        AuthFailure::MissingPayloadHash | AuthFailure::UnsupportedPayload(_) => {
-            ("IncompleteSignatureException", "IncompleteSignature")
-        }
+        AuthFailure::MissingPayloadHash
+        | AuthFailure::UnsupportedPayload(_)
+        | AuthFailure::ChunkedBody(_) => ("IncompleteSignatureException", "IncompleteSignature"),
     };
     ApiError::new(403, json_code, failure.message()).with_query_code(query_code)
 }

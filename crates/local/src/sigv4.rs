@@ -14,10 +14,12 @@
 //!
 //! S3 signs differently from every other service ([`Rules::S3`]): the canonical URI is the
 //! path encoded once and not normalised, `x-amz-content-sha256` is required, and besides
-//! `UNSIGNED-PAYLOAD` it accepts `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (an `aws-chunked`
-//! body whose checksum trailer the S3 service then verifies). Signed streaming payloads
-//! (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD…`, per-chunk signatures) are refused with a clear
-//! message: no current AWS SDK sends them by default.
+//! `UNSIGNED-PAYLOAD` it accepts the `aws-chunked` streaming modes:
+//! `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (the S3 service then verifies the checksum trailer)
+//! and the signed `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`, whose per-chunk and
+//! trailer signatures chain from the request's signature and are all verified here
+//! ([`chunks`]). Other streaming modes (SigV4a's `STREAMING-AWS4-ECDSA-P256-SHA256-…`) are
+//! refused with a clear message.
 
 use std::time::{Duration, SystemTime};
 
@@ -30,6 +32,10 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use sha2::{Digest, Sha256};
 
+use crate::protocol::aws_chunked::Malformed;
+
+mod chunks;
+
 /// How a service computes SigV4 signatures: the rules all AWS services share, or S3's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
@@ -39,9 +45,9 @@ pub struct Rules {
     pub normalize_path: bool,
     /// A signed `x-amz-content-sha256: UNSIGNED-PAYLOAD` replaces the body's hash (S3).
     pub unsigned_payload: bool,
-    /// A signed `x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER` marks an
-    /// `aws-chunked` body with a checksum trailer (S3).
-    pub streaming_unsigned_trailer: bool,
+    /// A signed `x-amz-content-sha256: STREAMING-…` marks an `aws-chunked` body (S3):
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`.
+    pub streaming: bool,
     /// `x-amz-content-sha256` must be sent (S3: `InvalidRequest` without it).
     pub payload_hash_required: bool,
 }
@@ -52,7 +58,7 @@ impl Rules {
         double_uri_encode: true,
         normalize_path: true,
         unsigned_payload: false,
-        streaming_unsigned_trailer: false,
+        streaming: false,
         payload_hash_required: false,
     };
     /// Amazon S3.
@@ -60,7 +66,7 @@ impl Rules {
         double_uri_encode: false,
         normalize_path: false,
         unsigned_payload: true,
-        streaming_unsigned_trailer: true,
+        streaming: true,
         payload_hash_required: true,
     };
 }
@@ -69,6 +75,10 @@ impl Rules {
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// `x-amz-content-sha256` of an unsigned `aws-chunked` body with trailers.
 pub const STREAMING_UNSIGNED_PAYLOAD_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+/// `x-amz-content-sha256` of an `aws-chunked` body with signed chunks.
+pub const STREAMING_SIGNED_PAYLOAD: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+/// `x-amz-content-sha256` of an `aws-chunked` body with signed chunks and signed trailers.
+pub const STREAMING_SIGNED_PAYLOAD_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 
 /// AWS rejects requests whose `X-Amz-Date` is more than 15 minutes away from its clock.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -101,8 +111,12 @@ pub enum AuthFailure {
     BadDate(String),
     /// The service requires `x-amz-content-sha256` and it was not sent (S3).
     MissingPayloadHash,
-    /// A payload signing mode this endpoint does not verify (signed `aws-chunked`).
+    /// A payload signing mode this endpoint does not verify (SigV4a `aws-chunked`).
     UnsupportedPayload(String),
+    /// A chunk or trailer signature of a signed `aws-chunked` body differs (which one).
+    ChunkSignatureMismatch(String),
+    /// A signed `aws-chunked` body whose framing is wrong or cut short.
+    ChunkedBody(Malformed),
 }
 
 impl AuthFailure {
@@ -122,10 +136,16 @@ impl AuthFailure {
                 "Missing required header for this request: x-amz-content-sha256".to_string()
             }
             AuthFailure::UnsupportedPayload(mode) => format!(
-                "x-amz-content-sha256: {mode} (signed aws-chunked payloads) is not supported by \
-                 ivstack local; send the payload's SHA-256, UNSIGNED-PAYLOAD or \
-                 STREAMING-UNSIGNED-PAYLOAD-TRAILER (what current AWS SDKs send)"
+                "x-amz-content-sha256: {mode} is not supported by ivstack local; send the \
+                 payload's SHA-256, UNSIGNED-PAYLOAD, or aws-chunked with \
+                 {STREAMING_UNSIGNED_PAYLOAD_TRAILER}, {STREAMING_SIGNED_PAYLOAD} or \
+                 {STREAMING_SIGNED_PAYLOAD_TRAILER} (what the AWS SDKs send with SigV4)"
             ),
+            AuthFailure::ChunkSignatureMismatch(which) => format!(
+                "The signature of {which} of the aws-chunked body does not match the one we \
+                 calculated: the body was changed, reordered or signed with another key."
+            ),
+            AuthFailure::ChunkedBody(m) => m.to_string(),
         }
     }
 }
@@ -241,18 +261,26 @@ pub fn verify(v: &Verification<'_>) -> Result<(), AuthFailure> {
         .signed_headers
         .iter()
         .any(|h| h == "x-amz-content-sha256");
+    // `Some(trailer)` for a signed aws-chunked body (whose chain is checked after the seed).
+    let mut signed_chunks = None;
     let body = match v.headers.get("x-amz-content-sha256").map(|h| h.to_str()) {
         None if v.rules.payload_hash_required => return Err(AuthFailure::MissingPayloadHash),
         None => SignableBody::Precomputed(body_hash),
         Some(Ok(UNSIGNED_PAYLOAD)) if v.rules.unsigned_payload && header_signed => {
             SignableBody::UnsignedPayload
         }
-        Some(Ok(STREAMING_UNSIGNED_PAYLOAD_TRAILER))
-            if v.rules.streaming_unsigned_trailer && header_signed =>
-        {
+        Some(Ok(STREAMING_UNSIGNED_PAYLOAD_TRAILER)) if v.rules.streaming && header_signed => {
             SignableBody::StreamingUnsignedPayloadTrailer
         }
-        Some(Ok(mode)) if v.rules.streaming_unsigned_trailer && mode.starts_with("STREAMING-") => {
+        Some(Ok(STREAMING_SIGNED_PAYLOAD)) if v.rules.streaming && header_signed => {
+            signed_chunks = Some(false);
+            SignableBody::Precomputed(STREAMING_SIGNED_PAYLOAD.to_string())
+        }
+        Some(Ok(STREAMING_SIGNED_PAYLOAD_TRAILER)) if v.rules.streaming && header_signed => {
+            signed_chunks = Some(true);
+            SignableBody::StreamingSignedPayloadTrailer
+        }
+        Some(Ok(mode)) if v.rules.streaming && mode.starts_with("STREAMING-") => {
             return Err(AuthFailure::UnsupportedPayload(mode.to_string()));
         }
         Some(Ok(claimed)) if claimed.eq_ignore_ascii_case(&body_hash) => {
@@ -300,10 +328,22 @@ pub fn verify(v: &Verification<'_>) -> Result<(), AuthFailure> {
     )
     .map_err(|e| AuthFailure::Malformed(format!("cannot canonicalise request: {e}")))?;
     let out = sign(signable, &params).map_err(|e| AuthFailure::Malformed(e.to_string()))?;
-    if constant_time_eq(out.signature().as_bytes(), v.auth.signature.as_bytes()) {
-        Ok(())
-    } else {
-        Err(AuthFailure::SignatureMismatch)
+    if !constant_time_eq(out.signature().as_bytes(), v.auth.signature.as_bytes()) {
+        return Err(AuthFailure::SignatureMismatch);
+    }
+    match signed_chunks {
+        None => Ok(()),
+        Some(trailer) => {
+            let chain = v4::SigningParams::builder()
+                .identity(&identity)
+                .region(&v.auth.region)
+                .name(&v.auth.service)
+                .time(time)
+                .settings(())
+                .build()
+                .map_err(|e| AuthFailure::Malformed(e.to_string()))?;
+            chunks::verify_chain(v.body, &v.auth.signature, &chain, trailer)
+        }
     }
 }
 

@@ -206,8 +206,8 @@ pub fn decode(
     let content_encoding = req.header("content-encoding");
     let (body, trailers): (Cow<'_, [u8]>, _) =
         if aws_chunked::is_chunked(content_encoding, req.header("x-amz-content-sha256")) {
-            let decoded = aws_chunked::decode(&req.body)
-                .map_err(|e| ApiError::new(400, "InvalidRequest", e.to_string()))?;
+            let framing = aws_chunked::Framing::of(req.header("x-amz-content-sha256"));
+            let decoded = aws_chunked::decode(&req.body, framing).map_err(|e| chunked_error(&e))?;
             if let Some(declared) = req.header("x-amz-decoded-content-length")
                 && declared.trim().parse::<usize>().ok() != Some(decoded.payload.len())
             {
@@ -470,6 +470,26 @@ pub fn auth_error(failure: &AuthFailure) -> ApiError {
             ApiError::new(501, "NotImplemented", failure.message())
                 .with_field("Header", "x-amz-content-sha256")
         }
+        AuthFailure::ChunkSignatureMismatch(_) => {
+            ApiError::new(403, "SignatureDoesNotMatch", failure.message())
+        }
+        AuthFailure::ChunkedBody(m) => chunked_error(m),
+    }
+}
+
+/// An `aws-chunked` body that cannot be read: cut short (`IncompleteBody`, as S3 answers a
+/// body shorter than announced) or badly framed (`InvalidRequest`).
+pub fn chunked_error(m: &aws_chunked::Malformed) -> ApiError {
+    match m {
+        aws_chunked::Malformed::Truncated(_) => ApiError::new(
+            400,
+            "IncompleteBody",
+            format!(
+                "You did not provide the number of bytes specified by the Content-Length HTTP \
+                 header: {m}"
+            ),
+        ),
+        aws_chunked::Malformed::Invalid(_) => ApiError::new(400, "InvalidRequest", m.to_string()),
     }
 }
 

@@ -430,9 +430,10 @@ async fn if_match_with_a_stale_etag_is_refused() {
 }
 
 /// What the SDK sends by default: a CRC32 header for in-memory bodies, and for streamed
-/// ones (a file) an `aws-chunked` body with `STREAMING-UNSIGNED-PAYLOAD-TRAILER` and the
-/// CRC32 as a trailer. Both are decoded and verified; reads with checksum mode return the
-/// checksum, which the SDK checks.
+/// ones (a file) over plain HTTP an `aws-chunked` body with signed chunks and the CRC32 as
+/// a signed trailer (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`; aws-sdk-s3 1.157 signs
+/// the chunks when the endpoint is not HTTPS). Both are decoded and verified; reads with
+/// checksum mode return the checksum, which the SDK checks.
 #[tokio::test]
 async fn default_checksums_and_streaming_uploads_are_verified() {
     let ep = common::start_local().await;
@@ -467,11 +468,11 @@ async fn default_checksums_and_streaming_uploads_are_verified() {
     assert_eq!(
         modes.take(),
         [(
-            "STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_string(),
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER".to_string(),
             Some("aws-chunked".to_string()),
             Some("x-amz-checksum-crc32".to_string())
         )],
-        "a file body is streamed aws-chunked with a CRC32 trailer"
+        "a file body is streamed aws-chunked, chunks signed, with a signed CRC32 trailer"
     );
     let got = c
         .get_object()
@@ -670,7 +671,7 @@ async fn signed_put(
 }
 
 /// S3's SigV4: `UNSIGNED-PAYLOAD` is accepted when signed; a body swapped under a signed
-/// hash is refused; the hash header is required; signed streaming is refused clearly.
+/// hash is refused; the hash header is required; SigV4a streaming is refused clearly.
 #[tokio::test]
 async fn s3_signing_rules() {
     use aws_sigv4::http_request::SignableBody;
@@ -715,12 +716,304 @@ async fn s3_signing_rules() {
         "{body}"
     );
 
-    let streaming = SignableBody::Precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into());
-    let (status, body) = signed_put(&ep, "/bkt/chunks", streaming, true, b"0\r\n\r\n").await;
+    let sigv4a = SignableBody::Precomputed("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD".into());
+    let (status, body) = signed_put(&ep, "/bkt/chunks", sigv4a, true, b"0\r\n\r\n").await;
     assert_eq!(status, 501, "{body}");
     assert!(
-        body.contains("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        body.contains("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"),
         "{body}"
     );
+    ep.shutdown().await.unwrap();
+}
+
+/// A signed `aws-chunked` upload built by hand, with the signer the SDK uses
+/// (`aws_sigv4`: the request's seed signature, then `sign_chunk` / `sign_trailer`), kept in
+/// pieces so that a test can break it on the wire.
+#[derive(Clone)]
+struct ChunkedUpload {
+    headers: Vec<(String, String)>,
+    /// Each data chunk as framed: `<hex size>;chunk-signature=<sig>\r\n<data>\r\n`.
+    chunks: Vec<Vec<u8>>,
+    /// `0;chunk-signature=<sig>\r\n`.
+    last: Vec<u8>,
+    /// The trailer lines, `x-amz-trailer-signature:<sig>`, and the empty line.
+    trailer: Vec<u8>,
+}
+
+impl ChunkedUpload {
+    /// PUT `path` with `data` in one chunk per slice; `trailers` (name, value) make it
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`, none `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`.
+    /// `x-amz-decoded-content-length` is `decoded_length`, else the data's length.
+    fn new(
+        ep: &ivstack_local::LocalEndpoint,
+        path: &str,
+        data: &[&[u8]],
+        trailers: &[(&str, &str)],
+        decoded_length: Option<usize>,
+    ) -> ChunkedUpload {
+        use aws_sigv4::http_request::{
+            PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest,
+            SigningSettings, UriPathNormalizationMode, sign,
+        };
+        use aws_sigv4::sign::v4;
+        use aws_smithy_runtime_api::client::identity::Identity;
+        let host = ep.addr().to_string();
+        let identity: Identity = aws_credential_types::Credentials::new(
+            common::ACCESS_KEY,
+            common::SECRET_KEY,
+            None,
+            None,
+            "test",
+        )
+        .into();
+        let time = std::time::SystemTime::now();
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(common::REGION)
+            .name("s3")
+            .time(time)
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let decoded = decoded_length
+            .unwrap_or_else(|| data.iter().map(|d| d.len()).sum())
+            .to_string();
+        let names: Vec<&str> = trailers.iter().map(|(n, _)| *n).collect();
+        let names = names.join(",");
+        let mut headers = vec![
+            ("host", host.as_str()),
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", decoded.as_str()),
+        ];
+        let mode = if trailers.is_empty() {
+            SignableBody::Precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into())
+        } else {
+            headers.push(("x-amz-trailer", names.as_str()));
+            SignableBody::StreamingSignedPayloadTrailer
+        };
+        let signable = SignableRequest::new(
+            "PUT",
+            format!("http://{host}{path}"),
+            headers.iter().copied(),
+            mode,
+        )
+        .unwrap();
+        let (instructions, seed) = sign(signable, &params).unwrap().into_parts();
+        let mut sent: Vec<(String, String)> = headers
+            .iter()
+            .filter(|(k, _)| *k != "host")
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        sent.extend(
+            instructions
+                .headers()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+
+        let chain = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(common::REGION)
+            .name("s3")
+            .time(time)
+            .settings(())
+            .build()
+            .unwrap();
+        let mut previous = seed;
+        let mut sign_next = |bytes: &[u8]| {
+            let bytes = bytes::Bytes::copy_from_slice(bytes);
+            previous = v4::sign_chunk(&bytes, &previous, &chain)
+                .unwrap()
+                .into_parts()
+                .1;
+            previous.clone()
+        };
+        let chunks = data
+            .iter()
+            .map(|d| {
+                let mut c =
+                    format!("{:X};chunk-signature={}\r\n", d.len(), sign_next(d)).into_bytes();
+                c.extend_from_slice(d);
+                c.extend_from_slice(b"\r\n");
+                c
+            })
+            .collect();
+        let last = format!("0;chunk-signature={}\r\n", sign_next(b"")).into_bytes();
+        let mut trailer = String::new();
+        if !trailers.is_empty() {
+            let mut signed = aws_smithy_runtime_api::http::Headers::new();
+            for (name, value) in trailers {
+                signed.insert(name.to_string(), value.to_string());
+                trailer.push_str(&format!("{name}:{value}\r\n"));
+            }
+            let (_, signature) = v4::sign_trailer(&signed, &previous, &chain)
+                .unwrap()
+                .into_parts();
+            trailer.push_str(&format!("x-amz-trailer-signature:{signature}\r\n"));
+        }
+        trailer.push_str("\r\n");
+        ChunkedUpload {
+            headers: sent,
+            chunks,
+            last,
+            trailer: trailer.into_bytes(),
+        }
+    }
+
+    fn body(&self) -> Vec<u8> {
+        let mut b = self.chunks.concat();
+        b.extend_from_slice(&self.last);
+        b.extend_from_slice(&self.trailer);
+        b
+    }
+
+    /// Send `body` (this upload's, or a broken one) with this upload's headers.
+    async fn send(
+        &self,
+        ep: &ivstack_local::LocalEndpoint,
+        path: &str,
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, String) {
+        let refs: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        common::raw_http(ep.addr(), "PUT", path, &refs, body)
+            .await
+            .unwrap()
+    }
+}
+
+/// CRC32 of `data`, base64, as `x-amz-checksum-crc32` carries it.
+fn crc32(data: &[u8]) -> String {
+    use base64::Engine as _;
+    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32IsoHdlc, data) as u32;
+    base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes())
+}
+
+/// Signed chunks are checked link by link: an honest upload is stored; a changed,
+/// reordered or re-signed chunk, a body cut short, a swapped trailer signature, a wrong
+/// CRC32 under a good signature or a wrong decoded length are each refused with S3's code,
+/// and the object keeps its previous content.
+#[tokio::test]
+async fn signed_chunks_and_trailers_are_verified() {
+    let ep = common::start_local().await;
+    let c = client(&ep);
+    c.create_bucket().bucket("bkt").send().await.unwrap();
+    let path = "/bkt/obj";
+    let (a, b) = (vec![b'a'; 8192], vec![b'b'; 100]);
+    let whole = [&a[..], &b[..]].concat();
+    let crc = crc32(&whole);
+
+    // Honest, with a checksum trailer; then without trailers.
+    let up = ChunkedUpload::new(
+        &ep,
+        path,
+        &[&a, &b],
+        &[("x-amz-checksum-crc32", &crc)],
+        None,
+    );
+    let (status, headers, body) = up.send(&ep, path, &up.body()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        headers.contains(&("x-amz-checksum-crc32".to_string(), crc.clone())),
+        "{headers:?}"
+    );
+    assert_eq!(get(&c, "bkt", "obj").await.as_bytes(), whole);
+    let up = ChunkedUpload::new(&ep, "/bkt/plain", &[b"hello"], &[], None);
+    let (status, _, body) = up.send(&ep, "/bkt/plain", &up.body()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(get(&c, "bkt", "plain").await, "hello");
+
+    // From here on each upload would replace `obj` with other data.
+    let (x, y) = (vec![b'x'; 8192], vec![b'y'; 100]);
+    let other_crc = crc32(&[&x[..], &y[..]].concat());
+    let fresh = |trailer_crc: &str, decoded: Option<usize>| {
+        ChunkedUpload::new(
+            &ep,
+            path,
+            &[&x, &y],
+            &[("x-amz-checksum-crc32", trailer_crc)],
+            decoded,
+        )
+    };
+    let mut refused: Vec<(&str, Vec<u8>, ChunkedUpload, u16, &str)> = Vec::new();
+
+    let up = fresh(&other_crc, None);
+    let mut body = up.body();
+    let at = up.chunks[0].len() + up.chunks[1].len() - 10; // in the second chunk's data
+    body[at] ^= 1;
+    refused.push(("a changed byte", body, up, 403, "SignatureDoesNotMatch"));
+
+    let up = fresh(&other_crc, None);
+    let mut swapped = up.clone();
+    swapped.chunks.swap(0, 1);
+    refused.push((
+        "reordered chunks",
+        swapped.body(),
+        up,
+        403,
+        "SignatureDoesNotMatch",
+    ));
+
+    let up = fresh(&other_crc, None);
+    let mut pieces = up.clone();
+    let sig_at = pieces.chunks[0].iter().position(|&c| c == b'=').unwrap() + 1;
+    pieces.chunks[0][sig_at..sig_at + 64].copy_from_slice(&[b'0'; 64]);
+    refused.push((
+        "a wrong chunk signature",
+        pieces.body(),
+        up,
+        403,
+        "SignatureDoesNotMatch",
+    ));
+
+    let up = fresh(&other_crc, None);
+    let mut body = up.body();
+    body.truncate(up.chunks[0].len() + up.chunks[1].len() - 20); // in the second chunk's data
+    refused.push(("a body cut short", body, up, 400, "IncompleteBody"));
+
+    let up = fresh(&other_crc, None);
+    let mut pieces = up.clone();
+    let trailer = String::from_utf8(pieces.trailer.clone()).unwrap();
+    let (lines, signature) = trailer.split_once("x-amz-trailer-signature:").unwrap();
+    // Another digit first: still 64 hex digits, no longer the signature.
+    let other = if signature.starts_with('0') { '1' } else { '0' };
+    pieces.trailer =
+        format!("{lines}x-amz-trailer-signature:{other}{}", &signature[1..]).into_bytes();
+    refused.push((
+        "a wrong trailer signature",
+        pieces.body(),
+        up,
+        403,
+        "SignatureDoesNotMatch",
+    ));
+
+    // Signed correctly, but not the data's checksum / length.
+    let up = fresh(&crc, None);
+    refused.push(("a wrong CRC32", up.body(), up, 400, "BadDigest"));
+    let up = fresh(&other_crc, Some(8000));
+    refused.push((
+        "a wrong decoded length",
+        up.body(),
+        up,
+        400,
+        "IncompleteBody",
+    ));
+
+    for (what, body, up, status, code) in refused {
+        let (got, _, answer) = up.send(&ep, path, &body).await;
+        assert_eq!(got, status, "{what}: {answer}");
+        assert!(
+            answer.contains(&format!("<Code>{code}</Code>")),
+            "{what}: {answer}"
+        );
+        assert_eq!(get(&c, "bkt", "obj").await.as_bytes(), whole, "{what}");
+    }
     ep.shutdown().await.unwrap();
 }

@@ -6,7 +6,8 @@
 //! Clients must use path-style addressing (`http://host:port/bucket/key`): the Rust SDK's
 //! `force_path_style(true)`, botocore's `s3={'addressing_style': 'path'}`. SigV4 follows S3's
 //! rules (`sigv4::Rules::S3`): single URI encoding, `x-amz-content-sha256` required,
-//! `UNSIGNED-PAYLOAD` and unsigned `aws-chunked` streaming uploads accepted.
+//! `UNSIGNED-PAYLOAD` and `aws-chunked` streaming uploads accepted, unsigned or with signed
+//! chunks (whose signatures `sigv4` verifies before anything is decoded).
 //!
 //! Rate quotas: S3 documents 3,500 PUT/COPY/POST/DELETE and 5,500 GET/HEAD requests per
 //! second per partitioned prefix. The rows carry those figures; with `--quotas aws` they
