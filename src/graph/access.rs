@@ -12,7 +12,8 @@ use crate::kinds::Kind;
 use crate::stack::model::StackFile;
 
 /// (policy kind, policy id, target kind, target id) → `Write, Read` (most powerful first;
-/// `deny Write` for what a Deny statement takes away).
+/// `deny Write` for what a Deny statement takes away; `grants nothing here` when no
+/// action it names can act on the resource).
 pub fn levels(s: &StackFile) -> BTreeMap<(Kind, String, Kind, String), String> {
     type Levels = (BTreeSet<AccessLevel>, BTreeSet<AccessLevel>, bool);
     let mut found: BTreeMap<(Kind, String, Kind, String), Levels> = BTreeMap::new();
@@ -21,11 +22,12 @@ pub fn levels(s: &StackFile) -> BTreeMap<(Kind, String, Kind, String), String> {
             let Some(r) = &g.resource.reference else {
                 continue;
             };
+            let key = (Kind::Policy, id.clone(), r.target, r.id.clone());
+            let (allow, deny, unknown) = found.entry(key).or_default();
+            // Named, but the action cannot act on it (`ivs:ListStages` on a stage).
             if !g.applies {
                 continue;
             }
-            let key = (Kind::Policy, id.clone(), r.target, r.id.clone());
-            let (allow, deny, unknown) = found.entry(key).or_default();
             match (g.effect, g.access) {
                 (Effect::Allow, Some(l)) => {
                     allow.insert(l);
@@ -44,6 +46,9 @@ pub fn levels(s: &StackFile) -> BTreeMap<(Kind, String, Kind, String), String> {
             parts.extend(deny.iter().rev().map(|l| format!("deny {l}")));
             if unknown {
                 parts.push("unknown actions".into());
+            }
+            if parts.is_empty() {
+                parts.push("grants nothing here".into());
             }
             (k, parts.join(", "))
         })

@@ -28,6 +28,10 @@ policies:
         stages: [main, side]
       - allow: [ivs:DeleteStage]
         stages: [side]
+  lister:
+    statements:
+      - allow: [ivs:GetStorageConfiguration]
+        stages: [main]
 alarms:
   busy: {stage: main, metric: Publishers, statistic: Maximum, comparison: \">=\", threshold: 11}
 budgets:
@@ -58,7 +62,7 @@ fn every_reference_is_one_edge_and_policies_are_labelled_by_access_level() {
     assert_eq!(g.groups.len(), 1);
     assert!(matches!(g.nodes[0].what, What::Stack { .. }));
     // One node per resource and the stack.
-    assert_eq!(g.nodes.len(), 1 + 7);
+    assert_eq!(g.nodes.len(), 1 + 8);
     let (main, side) = (node(&g, Kind::Stage, "main"), node(&g, Kind::Stage, "side"));
     let tokens = node(&g, Kind::Policy, "tokens");
     assert_eq!(edge(&g, tokens, main), "Write, Read");
@@ -76,7 +80,12 @@ fn every_reference_is_one_edge_and_policies_are_labelled_by_access_level() {
         edge(&g, node(&g, Kind::Budget, "monthly"), 0),
         "spend of the whole account"
     );
-    assert_eq!(g.edges.len(), 6);
+    // Named, but `ivs:GetStorageConfiguration` acts on no stage.
+    assert_eq!(
+        edge(&g, node(&g, Kind::Policy, "lister"), main),
+        "grants nothing here"
+    );
+    assert_eq!(g.edges.len(), 7);
     assert!(g.legend().is_empty());
 }
 
@@ -159,7 +168,7 @@ fn a_plan_colours_nodes_adds_what_it_deletes_and_folds_untouched_parts() {
             counts: vec![(Kind::Budget, 1)]
         }]
     );
-    assert_eq!(f.nodes.len(), 1 + 6 + 1 + 1);
+    assert_eq!(f.nodes.len(), 1 + 7 + 1 + 1);
     assert!(!f.edges.iter().any(|e| e.label.starts_with("spend")));
 }
 
