@@ -462,6 +462,42 @@ fn every_diagram_parses() {
     );
 }
 
+/// The SVG in `docs/` is what Graphviz draws of the production stack today.
+#[test]
+fn the_committed_svg_is_current() {
+    let tools = node_tools();
+    assert!(
+        tools.join("node_modules/@viz-js/viz").is_dir(),
+        "Graphviz (@viz-js/viz) is missing in {}: `.ci/run` installs it",
+        tools.display()
+    );
+    let dot = ok_in(
+        &root(),
+        &["graph", "--format", "dot", "stacks/production.yaml"],
+    );
+    let mut child = Command::new("node")
+        .arg(root().join("scripts/dot-to-svg.mjs"))
+        .arg(&tools)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(dot.as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let committed = std::fs::read(root().join("docs/graph-production.svg")).unwrap();
+    assert!(
+        o.stdout == committed,
+        "docs/graph-production.svg is stale; regenerate it:\n  \
+         cargo run -- graph --format dot stacks/production.yaml | node scripts/dot-to-svg.mjs target/node > docs/graph-production.svg"
+    );
+}
+
 /// Run `diagrams.mjs` on `diagrams`.
 fn parse(tools: &Path, diagrams: &[serde_json::Value]) -> Output {
     let dir = tempfile::tempdir().expect("tempdir");
