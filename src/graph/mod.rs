@@ -272,10 +272,15 @@ impl Graph {
         for c in &plan.changes {
             let planned = Planned::of(c.action);
             let key = (c.kind, c.id.clone());
-            match index.get(&key) {
-                // Several changes for one id (a duplicate removed): the one that matters
-                // most shows.
-                // (`NoOp` sorts last, so any change replaces it.)
+            // A duplicate that goes is a live resource of its own, beside the one that
+            // stays.
+            let existing = match c.action {
+                Action::RemoveDuplicate => None,
+                _ => index.get(&key),
+            };
+            match existing {
+                // Several changes for one id: the one that matters most shows (`NoOp`
+                // sorts last, so any change replaces it).
                 Some(&n) => {
                     let a = self.nodes[n].action.get_or_insert(planned);
                     *a = (*a).min(planned);
@@ -290,7 +295,7 @@ impl Graph {
                         },
                         action: Some(planned),
                     });
-                    index.insert(key, n);
+                    index.entry(key).or_insert(n);
                     gone.push((n, c));
                 }
             }

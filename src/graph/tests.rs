@@ -134,6 +134,8 @@ fn a_plan_colours_nodes_adds_what_it_deletes_and_folds_untouched_parts() {
     side.physical_id = Some(stage_arn.into());
     let p = plan(vec![
         change(Kind::Alarm, "busy", Action::Update),
+        change(Kind::Stage, "main", Action::NoOp),
+        change(Kind::Stage, "main", Action::RemoveDuplicate),
         side,
         gone,
         change(Kind::Budget, "monthly", Action::NoOp),
@@ -144,6 +146,14 @@ fn a_plan_colours_nodes_adds_what_it_deletes_and_folds_untouched_parts() {
         g.nodes[node(&g, Kind::Alarm, "busy")].action,
         Some(Planned::Update)
     );
+    // The stage stays; its duplicate goes, drawn beside it.
+    let mains: Vec<Option<Planned>> = g
+        .nodes
+        .iter()
+        .filter(|n| matches!(&n.what, What::Resource { id, .. } if id == "main"))
+        .map(|n| n.action)
+        .collect();
+    assert_eq!(mains, [Some(Planned::NoOp), Some(Planned::Delete)]);
     let old = node(&g, Kind::Alarm, "old");
     assert_eq!(g.nodes[old].action, Some(Planned::Delete));
     // The deleted alarm still watched `side` (its Stage dimension is side's id).
@@ -168,7 +178,7 @@ fn a_plan_colours_nodes_adds_what_it_deletes_and_folds_untouched_parts() {
             counts: vec![(Kind::Budget, 1)]
         }]
     );
-    assert_eq!(f.nodes.len(), 1 + 7 + 1 + 1);
+    assert_eq!(f.nodes.len(), 1 + 7 + 2 + 1);
     assert!(!f.edges.iter().any(|e| e.label.starts_with("spend")));
 }
 
