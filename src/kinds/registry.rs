@@ -28,6 +28,9 @@
 //!    `ATTRIBUTES`, and `read_files` (for kinds that name no files); the AWS calls live
 //!    there too. A field AWS never reports back goes in `UNOBSERVED`; what outside the
 //!    plan can hold on to a resource (and so block its delete) is `users_outside`.
+//!    Its audit-side facts implement [`Audited`](super::audited::Audited) in
+//!    `src/kinds/<kind>/audited.rs` (one `mod audited;` line): the fields holding IAM
+//!    documents (grant changes in plans). No item has a default.
 //! 2. One entry in `registry!` (its doc comment becomes the section's description in
 //!    the schema). List a kind before the kinds that refer to it: that is the order plans
 //!    list changes in (apply derives its own order from references).
@@ -48,6 +51,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::audited::Audited;
 use super::{
     Attribute, FieldRef, InUse, Known, LiveRef, ReplaceOrder, Resource, ResourceKind, Service,
 };
@@ -205,6 +209,11 @@ macro_rules! generate {
                 match self {
                     $( Kind::$variant => <$ty as ResourceKind>::live_references(live), )*
                 }
+            }
+
+            /// Spec fields holding IAM policy documents ([`Audited::IAM_DOCUMENTS`]).
+            pub fn iam_documents(self) -> &'static [&'static str] {
+                match self { $( Kind::$variant => <$ty as Audited>::IAM_DOCUMENTS, )* }
             }
 
             pub fn replace_order(self, desired: &Resource, live: &Resource) -> ReplaceOrder {
