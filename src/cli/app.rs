@@ -62,6 +62,8 @@ enum Command {
     Lint(crate::cli::lint::LintArgs),
     /// What the stacks grant, watch and cost, in words (text or Markdown); no network.
     Explain(crate::cli::explain::ExplainArgs),
+    /// One stack as a CloudFormation template (YAML); no network.
+    Export(crate::cli::export::ExportArgs),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
@@ -107,6 +109,7 @@ impl Command {
             Command::Schema(_) => "schema",
             Command::Lint(_) => "lint",
             Command::Explain(_) => "explain",
+            Command::Export(_) => "export",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
@@ -197,7 +200,11 @@ pub fn main() -> ExitCode {
         // offline commands keep the default (Ctrl-C ends them at once).
         if matches!(
             cli.command,
-            Command::Validate(_) | Command::Schema(_) | Command::Lint(_) | Command::Explain(_)
+            Command::Validate(_)
+                | Command::Schema(_)
+                | Command::Lint(_)
+                | Command::Explain(_)
+                | Command::Export(_)
         ) {
             return dispatch(&cli, global.as_ref(), &stop).await;
         }
@@ -224,6 +231,7 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Schema(args) => crate::cli::schema::run(args),
         Command::Lint(args) => crate::cli::lint::run(args, cli.common.no_color),
         Command::Explain(args) => crate::cli::explain::run(args, cli.common.no_color),
+        Command::Export(args) => crate::cli::export::run(args, cli.common.no_color),
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod explain;
+pub mod export;
 pub mod interrupt;
 pub mod lint;
 pub mod local;
