@@ -4,6 +4,7 @@
 pub mod app;
 pub mod explain;
 pub mod export;
+pub mod iam_policy;
 pub mod interrupt;
 pub mod lint;
 pub mod local;

@@ -28,6 +28,80 @@ pub trait Audited: ResourceKind {
     /// with references as placeholders `${<section>.<id>.<attribute>}`, which the exporter
     /// turns into `Fn::GetAtt`; `desired.tags` with the ownership tags).
     fn cloudformation(desired: &Resource) -> Cfn;
+
+    /// The IAM permissions ivstack's own calls for this kind need in a stack (its
+    /// observation, and with [`Mode::Apply`] its creates, updates, tags and deletes): the
+    /// action names and the resource ARN patterns its calls name. `ivstack iam-policy`
+    /// builds the policy from these; its test proves them against every recorded call.
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission>;
+}
+
+/// What a policy is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// `plan` (and `watch` without `--enforce`): read only.
+    Plan,
+    /// `apply` and `destroy`: observation plus every change.
+    Apply,
+}
+
+/// Permissions some of ivstack's calls need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Permission {
+    /// Plan permissions are needed by apply too.
+    pub mode: Mode,
+    /// `ivs:CreateStage`, ...
+    pub actions: Vec<&'static str>,
+    /// ARN patterns the calls name; `*` for actions without resource-level permissions.
+    pub resources: Vec<String>,
+}
+
+impl Permission {
+    pub fn new(mode: Mode, actions: &[&'static str], resources: Vec<String>) -> Permission {
+        Permission {
+            mode,
+            actions: actions.to_vec(),
+            resources,
+        }
+    }
+}
+
+/// The stack a kind's permissions are for.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub stack: &'a crate::stack::model::StackFile,
+    /// The file's account, or `*` when it sets none.
+    pub account: &'a str,
+    /// Whether the file declares resources of this kind. Observation lists every kind
+    /// whatever the file declares; reading and changing resources of a kind the file does
+    /// not declare is not granted.
+    pub declared: bool,
+}
+
+impl Scope<'_> {
+    /// Every IVS resource of one ARN resource type in the stack's region and account:
+    /// `arn:aws:ivs:us-west-2:123456789012:stage/*` (ids are random until created).
+    pub fn ivs(&self, resource_type: &str) -> String {
+        format!(
+            "arn:aws:ivs:{}:{}:{resource_type}/*",
+            self.stack.region, self.account
+        )
+    }
+
+    /// The stack's default names (`<stack>-*`) and the explicit ones the file gives
+    /// resources of a section, as `<prefix><name>` ARNs.
+    pub fn names(&self, prefix: &str, explicit: impl IntoIterator<Item = String>) -> Vec<String> {
+        let default = format!("{}-", self.stack.stack);
+        let mut out = vec![format!("{prefix}{default}*")];
+        for n in explicit {
+            if !n.starts_with(&default) {
+                out.push(format!("{prefix}{n}"));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 /// One resource as CloudFormation sees it.

@@ -31,7 +31,8 @@
 //!    Its audit-side facts implement [`Audited`](super::audited::Audited) in
 //!    `src/kinds/<kind>/audited.rs` (one `mod audited;` line): the fields holding IAM
 //!    documents (grant changes in plans), its CloudFormation type and properties
-//!    (`ivstack export`). No item has a default.
+//!    (`ivstack export`), the IAM permissions its calls need (`ivstack iam-policy`). No
+//!    item has a default.
 //! 2. One entry in `registry!` (its doc comment becomes the section's description in
 //!    the schema). List a kind before the kinds that refer to it: that is the order plans
 //!    list changes in (apply derives its own order from references).
@@ -52,7 +53,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::audited::{Audited, Cfn};
+use super::audited::{Audited, Cfn, Permission, Scope};
 use super::{
     Attribute, FieldRef, InUse, Known, LiveRef, ReplaceOrder, Resource, ResourceKind, Service,
 };
@@ -230,6 +231,11 @@ macro_rules! generate {
             /// A desired resource of this kind as CloudFormation properties.
             pub fn cloudformation(self, desired: &Resource) -> Cfn {
                 match self { $( Kind::$variant => <$ty as Audited>::cloudformation(desired), )* }
+            }
+
+            /// The IAM permissions ivstack's calls for this kind need in a stack.
+            pub fn permissions(self, scope: &Scope<'_>) -> Vec<Permission> {
+                match self { $( Kind::$variant => <$ty as Audited>::permissions(scope), )* }
             }
 
             pub fn replace_order(self, desired: &Resource, live: &Resource) -> ReplaceOrder {

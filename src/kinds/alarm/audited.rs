@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::Alarm;
 use super::aws::{DEFAULT_EVALUATION_PERIODS, DEFAULT_PERIOD, DEFAULT_TREAT_MISSING};
 use crate::kinds::Resource;
-use crate::kinds::audited::{Audited, Cfn, field, non_empty, tag_list};
+use crate::kinds::audited::{Audited, Cfn, Mode, Permission, Scope, field, non_empty, tag_list};
 
 impl Audited for Alarm {
     // No field of an alarm is an IAM document.
@@ -57,5 +57,37 @@ impl Audited for Alarm {
         );
         cfn.put("Tags", Some(tag_list(&desired.tags)));
         cfn
+    }
+
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission> {
+        // Observation asks for the `<stack>-` name prefix and the file's other names.
+        let mine = scope.names(
+            &format!(
+                "arn:aws:cloudwatch:{}:{}:alarm:",
+                scope.stack.region, scope.account
+            ),
+            scope.stack.alarms.values().filter_map(|a| a.name.clone()),
+        );
+        let mut out = vec![Permission::new(
+            Mode::Plan,
+            &[
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:ListTagsForResource",
+            ],
+            mine.clone(),
+        )];
+        if scope.declared {
+            out.push(Permission::new(
+                Mode::Apply,
+                &[
+                    "cloudwatch:PutMetricAlarm",
+                    "cloudwatch:DeleteAlarms",
+                    "cloudwatch:TagResource",
+                    "cloudwatch:UntagResource",
+                ],
+                mine,
+            ));
+        }
+        out
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Budget;
-use crate::kinds::audited::{Audited, Cfn, Unsupported, field, tag_list};
+use crate::kinds::audited::{Audited, Cfn, Mode, Permission, Scope, Unsupported, field, tag_list};
 use crate::kinds::{Resource, TAG_STACK};
 use crate::stack::model::IVS_SERVICE_NAME;
 
@@ -92,5 +92,33 @@ impl Audited for Budget {
         }
         cfn.put("ResourceTags", Some(tag_list(&desired.tags)));
         cfn
+    }
+
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission> {
+        let mine = scope.names(
+            &format!("arn:aws:budgets::{}:budget/", scope.account),
+            scope.stack.budgets.values().filter_map(|b| b.name.clone()),
+        );
+        let mut out = vec![
+            // DescribeBudgets reads every budget of the account (ownership is in tags).
+            Permission::new(
+                Mode::Plan,
+                &["budgets:ViewBudget"],
+                vec![format!("arn:aws:budgets::{}:budget/*", scope.account)],
+            ),
+            Permission::new(Mode::Plan, &["budgets:ListTagsForResource"], mine.clone()),
+        ];
+        if scope.declared {
+            out.push(Permission::new(
+                Mode::Apply,
+                &[
+                    "budgets:ModifyBudget",
+                    "budgets:TagResource",
+                    "budgets:UntagResource",
+                ],
+                mine,
+            ));
+        }
+        out
     }
 }

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::EncoderConfiguration;
 use crate::kinds::Resource;
-use crate::kinds::audited::{Audited, Cfn, field, tag_list};
+use crate::kinds::audited::{Audited, Cfn, Mode, Permission, Scope, field, tag_list};
 
 impl Audited for EncoderConfiguration {
     // No field of an encoder configuration is an IAM document.
@@ -32,5 +32,32 @@ impl Audited for EncoderConfiguration {
         }
         cfn.put("Tags", Some(tag_list(&desired.tags)));
         cfn
+    }
+
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission> {
+        let mut out = vec![Permission::new(
+            Mode::Plan,
+            &["ivs:ListEncoderConfigurations"],
+            vec!["*".into()],
+        )];
+        if scope.declared {
+            let mine = vec![scope.ivs("encoder-configuration")];
+            out.push(Permission::new(
+                Mode::Plan,
+                &["ivs:GetEncoderConfiguration"],
+                mine.clone(),
+            ));
+            out.push(Permission::new(
+                Mode::Apply,
+                &[
+                    "ivs:CreateEncoderConfiguration",
+                    "ivs:DeleteEncoderConfiguration",
+                    "ivs:TagResource",
+                    "ivs:UntagResource",
+                ],
+                mine,
+            ));
+        }
+        out
     }
 }

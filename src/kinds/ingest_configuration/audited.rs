@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::IngestConfiguration;
 use crate::kinds::Resource;
-use crate::kinds::audited::{Audited, Cfn, field, tag_list};
+use crate::kinds::audited::{Audited, Cfn, Mode, Permission, Scope, field, tag_list};
 
 impl Audited for IngestConfiguration {
     // No field of an ingest configuration is an IAM document.
@@ -43,5 +43,41 @@ impl Audited for IngestConfiguration {
         );
         cfn.put("Tags", Some(tag_list(&desired.tags)));
         cfn
+    }
+
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission> {
+        let mut out = vec![Permission::new(
+            Mode::Plan,
+            &["ivs:ListIngestConfigurations"],
+            vec!["*".into()],
+        )];
+        if scope.declared {
+            let mine = vec![scope.ivs("ingest-configuration")];
+            // Ownership is read from the tags (ListTagsForResource); for the
+            // configurations whose `attributes` the file manages, from
+            // GetIngestConfiguration, which also returns the stream key.
+            let mut read = vec!["ivs:ListTagsForResource"];
+            if scope
+                .stack
+                .ingest_configurations
+                .values()
+                .any(|c| c.attributes.is_some())
+            {
+                read.push("ivs:GetIngestConfiguration");
+            }
+            out.push(Permission::new(Mode::Plan, &read, mine.clone()));
+            out.push(Permission::new(
+                Mode::Apply,
+                &[
+                    "ivs:CreateIngestConfiguration",
+                    "ivs:UpdateIngestConfiguration",
+                    "ivs:DeleteIngestConfiguration",
+                    "ivs:TagResource",
+                    "ivs:UntagResource",
+                ],
+                mine,
+            ));
+        }
+        out
     }
 }

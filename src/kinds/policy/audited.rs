@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::Policy;
 use crate::kinds::Resource;
-use crate::kinds::audited::{Audited, Cfn, field};
+use crate::kinds::audited::{Audited, Cfn, Mode, Permission, Scope, field};
 
 impl Audited for Policy {
     // The policy document (canonical JSON, placeholders for resources not created yet).
@@ -30,5 +30,40 @@ impl Audited for Policy {
         cfn.metadata
             .insert("ivstack:tags".into(), json!(desired.tags));
         cfn
+    }
+
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission> {
+        // ListPolicies supports no resource-level permission; ivstack lists its path only.
+        let mut out = vec![Permission::new(
+            Mode::Plan,
+            &["iam:ListPolicies"],
+            vec!["*".into()],
+        )];
+        if scope.declared {
+            let mine = vec![format!(
+                "arn:aws:iam::{}:policy{}*",
+                scope.account,
+                super::path_for(&scope.stack.stack)
+            )];
+            out.push(Permission::new(
+                Mode::Plan,
+                &["iam:GetPolicy", "iam:GetPolicyVersion"],
+                mine.clone(),
+            ));
+            out.push(Permission::new(
+                Mode::Apply,
+                &[
+                    "iam:CreatePolicy",
+                    "iam:CreatePolicyVersion",
+                    "iam:ListPolicyVersions",
+                    "iam:DeletePolicyVersion",
+                    "iam:DeletePolicy",
+                    "iam:TagPolicy",
+                    "iam:UntagPolicy",
+                ],
+                mine,
+            ));
+        }
+        out
     }
 }

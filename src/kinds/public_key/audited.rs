@@ -2,7 +2,7 @@
 
 use super::PublicKey;
 use crate::kinds::Resource;
-use crate::kinds::audited::{Audited, Cfn, field, tag_list};
+use crate::kinds::audited::{Audited, Cfn, Mode, Permission, Scope, field, tag_list};
 
 impl Audited for PublicKey {
     // No field of a public key is an IAM document.
@@ -18,5 +18,32 @@ impl Audited for PublicKey {
         cfn.put("PublicKeyMaterial", field(spec, "public_key_pem"));
         cfn.put("Tags", Some(tag_list(&desired.tags)));
         cfn
+    }
+
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission> {
+        let mut out = vec![Permission::new(
+            Mode::Plan,
+            &["ivs:ListPublicKeys"],
+            vec!["*".into()],
+        )];
+        if scope.declared {
+            let mine = vec![scope.ivs("public-key")];
+            out.push(Permission::new(
+                Mode::Plan,
+                &["ivs:GetPublicKey"],
+                mine.clone(),
+            ));
+            out.push(Permission::new(
+                Mode::Apply,
+                &[
+                    "ivs:ImportPublicKey",
+                    "ivs:DeletePublicKey",
+                    "ivs:TagResource",
+                    "ivs:UntagResource",
+                ],
+                mine,
+            ));
+        }
+        out
     }
 }

@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::Stage;
 use crate::kinds::Resource;
-use crate::kinds::audited::{Audited, Cfn, field, tag_list};
+use crate::kinds::audited::{Audited, Cfn, Mode, Permission, Scope, field, tag_list};
 
 impl Audited for Stage {
     // No field of a stage is an IAM document.
@@ -35,6 +35,35 @@ impl Audited for Stage {
         }
         cfn.put("Tags", Some(tag_list(&desired.tags)));
         cfn
+    }
+
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission> {
+        let stages = vec![scope.ivs("stage")];
+        // ListStages takes the stage resource type; it runs whatever the file declares.
+        let mut out = vec![Permission::new(
+            Mode::Plan,
+            &["ivs:ListStages"],
+            stages.clone(),
+        )];
+        if scope.declared {
+            out.push(Permission::new(
+                Mode::Plan,
+                &["ivs:GetStage"],
+                stages.clone(),
+            ));
+            out.push(Permission::new(
+                Mode::Apply,
+                &[
+                    "ivs:CreateStage",
+                    "ivs:UpdateStage",
+                    "ivs:DeleteStage",
+                    "ivs:TagResource",
+                    "ivs:UntagResource",
+                ],
+                stages,
+            ));
+        }
+        out
     }
 }
 

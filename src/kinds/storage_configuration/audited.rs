@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::StorageConfiguration;
 use crate::kinds::Resource;
-use crate::kinds::audited::{Audited, Cfn, field, tag_list};
+use crate::kinds::audited::{Audited, Cfn, Mode, Permission, Scope, field, tag_list};
 
 impl Audited for StorageConfiguration {
     // No field of a storage configuration is an IAM document.
@@ -22,5 +22,33 @@ impl Audited for StorageConfiguration {
         );
         cfn.put("Tags", Some(tag_list(&desired.tags)));
         cfn
+    }
+
+    fn permissions(scope: &Scope<'_>) -> Vec<Permission> {
+        let mut out = vec![Permission::new(
+            Mode::Plan,
+            &["ivs:ListStorageConfigurations"],
+            vec!["*".into()],
+        )];
+        if scope.declared {
+            // A plan that deletes one first reads every stage of the region: AWS refuses
+            // the delete while a stage outside the stack records to it.
+            out.push(Permission::new(
+                Mode::Plan,
+                &["ivs:ListStages", "ivs:GetStage"],
+                vec![scope.ivs("stage")],
+            ));
+            out.push(Permission::new(
+                Mode::Apply,
+                &[
+                    "ivs:CreateStorageConfiguration",
+                    "ivs:DeleteStorageConfiguration",
+                    "ivs:TagResource",
+                    "ivs:UntagResource",
+                ],
+                vec![scope.ivs("storage-configuration")],
+            ));
+        }
+        out
     }
 }
