@@ -7,7 +7,8 @@
 //!   conditions, wildcards expanded (pure; shared with grant changes in plans);
 //! - [`lint`]: least-privilege and operational rules with stable ids and suppressions;
 //! - [`sarif`]: lint findings as SARIF 2.1.0 for code scanning;
-//! - [`explain`]: a plain-language account of a stack, as text or Markdown.
+//! - [`explain`]: a plain-language account of a stack, as text or Markdown;
+//! - [`iam_policy`]: the least-privilege policy ivstack itself needs for some stacks.
 //!
 //! Everything here works from the loaded stack model and the kind registry; nothing talks
 //! to AWS.
@@ -16,5 +17,6 @@ pub mod actions;
 pub mod explain;
 pub mod glob;
 pub mod grants;
+pub mod iam_policy;
 pub mod lint;
 pub mod sarif;

@@ -65,6 +65,10 @@ enum Command {
     /// The stacks as a picture (Mermaid or Graphviz DOT), with a saved plan's changes on
     /// it; no network.
     Graph(crate::cli::graph::GraphArgs),
+    /// One stack as a CloudFormation template (YAML); no network.
+    Export(crate::cli::export::ExportArgs),
+    /// The least-privilege IAM policy ivstack needs for the stacks; no network.
+    IamPolicy(crate::cli::iam_policy::IamPolicyArgs),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
@@ -111,6 +115,8 @@ impl Command {
             Command::Lint(_) => "lint",
             Command::Explain(_) => "explain",
             Command::Graph(_) => "graph",
+            Command::Export(_) => "export",
+            Command::IamPolicy(_) => "iam-policy",
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
@@ -206,6 +212,8 @@ pub fn main() -> ExitCode {
                 | Command::Lint(_)
                 | Command::Explain(_)
                 | Command::Graph(_)
+                | Command::Export(_)
+                | Command::IamPolicy(_)
         ) {
             return dispatch(&cli, global.as_ref(), &stop).await;
         }
@@ -233,6 +241,8 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Lint(args) => crate::cli::lint::run(args, cli.common.no_color),
         Command::Explain(args) => crate::cli::explain::run(args, cli.common.no_color),
         Command::Graph(args) => crate::cli::graph::run(args, cli.common.no_color),
+        Command::Export(args) => crate::cli::export::run(args, cli.common.no_color),
+        Command::IamPolicy(args) => crate::cli::iam_policy::run(args, cli.common.no_color),
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,

@@ -3,7 +3,9 @@
 
 pub mod app;
 pub mod explain;
+pub mod export;
 pub mod graph;
+pub mod iam_policy;
 pub mod interrupt;
 pub mod lint;
 pub mod local;

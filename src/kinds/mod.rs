@@ -10,6 +10,7 @@
 //! iterates that one list. How to add a kind is written down there.
 
 pub mod alarm;
+pub mod audited;
 pub mod budget;
 pub mod encoder_configuration;
 pub mod iam_document;

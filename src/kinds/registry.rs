@@ -28,6 +28,11 @@
 //!    `ATTRIBUTES`, and `read_files` (for kinds that name no files); the AWS calls live
 //!    there too. A field AWS never reports back goes in `UNOBSERVED`; what outside the
 //!    plan can hold on to a resource (and so block its delete) is `users_outside`.
+//!    Its audit-side facts implement [`Audited`](super::audited::Audited) in
+//!    `src/kinds/<kind>/audited.rs` (one `mod audited;` line): the fields holding IAM
+//!    documents (grant changes in plans), its CloudFormation type and properties
+//!    (`ivstack export`), the IAM permissions its calls need (`ivstack iam-policy`). No
+//!    item has a default.
 //! 2. One entry in `registry!` (its doc comment becomes the section's description in
 //!    the schema). List a kind before the kinds that refer to it: that is the order plans
 //!    list changes in (apply derives its own order from references).
@@ -48,6 +53,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::audited::{Audited, Cfn, Permission, Scope};
 use super::{
     Attribute, FieldRef, InUse, Known, LiveRef, ReplaceOrder, Resource, ResourceKind, Service,
 };
@@ -205,6 +211,31 @@ macro_rules! generate {
                 match self {
                     $( Kind::$variant => <$ty as ResourceKind>::live_references(live), )*
                 }
+            }
+
+            /// Spec fields holding IAM policy documents ([`Audited::IAM_DOCUMENTS`]).
+            pub fn iam_documents(self) -> &'static [&'static str] {
+                match self { $( Kind::$variant => <$ty as Audited>::IAM_DOCUMENTS, )* }
+            }
+
+            /// Its CloudFormation resource type ([`Audited::CFN_TYPE`]).
+            pub fn cfn_type(self) -> &'static str {
+                match self { $( Kind::$variant => <$ty as Audited>::CFN_TYPE, )* }
+            }
+
+            /// The `Fn::GetAtt` attribute that is its ARN in CloudFormation.
+            pub fn cfn_arn_attribute(self) -> Option<&'static str> {
+                match self { $( Kind::$variant => <$ty as Audited>::CFN_ARN_ATTRIBUTE, )* }
+            }
+
+            /// A desired resource of this kind as CloudFormation properties.
+            pub fn cloudformation(self, desired: &Resource) -> Cfn {
+                match self { $( Kind::$variant => <$ty as Audited>::cloudformation(desired), )* }
+            }
+
+            /// The IAM permissions ivstack's calls for this kind need in a stack.
+            pub fn permissions(self, scope: &Scope<'_>) -> Vec<Permission> {
+                match self { $( Kind::$variant => <$ty as Audited>::permissions(scope), )* }
             }
 
             pub fn replace_order(self, desired: &Resource, live: &Resource) -> ReplaceOrder {

@@ -6,6 +6,7 @@
 //! unknown keys and reject a new major version.
 
 pub mod compute;
+pub mod grants;
 pub mod order;
 pub mod render;
 #[cfg(test)]
@@ -17,8 +18,8 @@ use serde_json::Value;
 use crate::kinds::{Kind, Resource};
 
 /// Version of the plan's JSON format (semver: a new major breaks consumers). 1.1 added
-/// `after_unknown_references` and the `replace_refused` action.
-pub const FORMAT_VERSION: &str = "1.1";
+/// `after_unknown_references` and the `replace_refused` action; 1.2 added `grant_changes`.
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// What happens to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 //! `family`), plan renderings (`render`), stack-file validation (`validate`), raw IAM
 //! policy documents (`policy_document`), positions of findings (`positions`), the binary's
 //! reliability and security (`reliability`), the lock per stack (`lock`), the audit
-//! commands (`lint`, `explain`), diagrams (`graph`), participant tokens (`token`), the reconciler (`watch`) and
+//! commands (`lint`, `explain`, `export`, `iam_policy`), diagrams (`graph`), participant
+//! tokens (`token`), the reconciler (`watch`) and
 //! the CI recipes (`ci_recipes`); `binary` runs the binary for the last three.
 
 mod binary;
@@ -11,8 +12,10 @@ mod ci_recipes;
 mod common;
 mod e2e;
 mod explain;
+mod export;
 mod family;
 mod graph;
+mod iam_policy;
 mod lint;
 mod lock;
 mod policy_document;

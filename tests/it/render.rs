@@ -569,3 +569,127 @@ alarms:
     assert_eq!(dims["after_unknown_references"], json!(["stages.main.id"]));
     assert!(md.contains("(known after apply: stages.main.id)"), "{md}");
 }
+
+/// A plan that changes policies three ways: an update that adds a delete right on a stage
+/// the plan creates (and a condition), a create, and a delete.
+fn policy_changes() -> Plan {
+    let doc = |statements: Value| {
+        Value::String(
+            serde_json::to_string_pretty(
+                &json!({"Version": "2012-10-17", "Statement": statements}),
+            )
+            .unwrap(),
+        )
+    };
+    let main = change(
+        Kind::Stage,
+        "main",
+        "live-events-main",
+        Action::NoOp,
+        Some(MAIN_ARN),
+    );
+    let mut new_stage = change(
+        Kind::Stage,
+        "backup",
+        "live-events-backup",
+        Action::Create,
+        None,
+    );
+    new_stage.fields = vec![field("name", None, Some(json!("live-events-backup")))];
+
+    let mut ops = change(
+        Kind::Policy,
+        "ops",
+        "live-events-ops",
+        Action::Update,
+        Some("arn:aws:iam::123456789012:policy/ivstack/live-events/live-events-ops"),
+    );
+    ops.fields = vec![field(
+        "document",
+        Some(doc(json!([{"Effect": "Allow",
+            "Action": ["ivs:GetStage", "ivs:UpdateStage"], "Resource": [MAIN_ARN]}]))),
+        Some(doc(json!([
+            {"Effect": "Allow", "Action": ["ivs:GetStage"], "Resource": [MAIN_ARN, "${stages.backup.arn}"]},
+            {"Effect": "Allow", "Action": ["ivs:DeleteStage"], "Resource": ["${stages.backup.arn}"],
+             "Condition": {"StringEquals": {"aws:ResourceTag/team": "media"}}}]))),
+    )];
+
+    let mut reader = change(
+        Kind::Policy,
+        "reader",
+        "live-events-reader",
+        Action::Create,
+        None,
+    );
+    reader.fields = vec![field(
+        "document",
+        None,
+        Some(doc(
+            json!([{"Effect": "Allow", "Action": ["ivs:ListStages"], "Resource": ["*"]}]),
+        )),
+    )];
+
+    let old_pid = "arn:aws:iam::123456789012:policy/ivstack/live-events/live-events-old";
+    let mut old = change(
+        Kind::Policy,
+        "old",
+        "live-events-old",
+        Action::Delete,
+        Some(old_pid),
+    );
+    let mut live = observed(Kind::Policy, "old", old_pid, false);
+    live.spec.insert(
+        "document".into(),
+        doc(json!([{"Effect": "Allow", "Action": ["ivs:CreateParticipantToken"], "Resource": [MAIN_ARN]}])),
+    );
+    old.observed = Some(live);
+    old.reason = Some("no longer in the stack file".into());
+    plan(vec![main, new_stage, ops, reader, old])
+}
+
+#[test]
+fn grant_changes_in_every_rendering() {
+    let p = policy_changes();
+    let text = render::text(&p, false);
+    // The grants come before the line diff of the document.
+    let grants_at = text.find("grants (document):").expect("grant rows");
+    assert!(grants_at < text.find("@@").expect("line diff"), "{text}");
+    assert!(text.contains(
+        "+ Allow ivs:DeleteStage [Write] on stages.backup (known after apply) \
+         when aws:ResourceTag/team StringEquals media"
+    ));
+    assert!(text.contains(&format!(
+        "- Allow ivs:UpdateStage [Write] on stages.main ({MAIN_ARN})"
+    )));
+    assert!(text.contains(&format!(
+        "- Allow ivs:CreateParticipantToken [Write] on stages.main ({MAIN_ARN})"
+    )));
+    insta::assert_snapshot!("grant_changes_text", text);
+
+    let md = render::markdown(&p);
+    assert!(md.contains("| + adds | Allow | <code>ivs:DeleteStage</code> | Write |"));
+    insta::assert_snapshot!("grant_changes_markdown", md);
+
+    let v = render::json(&p);
+    let ops = &v["resource_changes"][2]["grant_changes"][0];
+    assert_eq!(ops["path"], "document");
+    assert_eq!(
+        ops["added"],
+        json!([
+            {"effect": "Allow", "action": "ivs:DeleteStage", "access_level": "Write",
+             "resource": {"logical_id": "stages.backup", "arn": null, "except": false},
+             "conditions": [{"operator": "StringEquals", "key": "aws:ResourceTag/team", "values": ["media"]}],
+             "via": null},
+            {"effect": "Allow", "action": "ivs:GetStage", "access_level": "Read",
+             "resource": {"logical_id": "stages.backup", "arn": null, "except": false},
+             "conditions": [], "via": null}
+        ])
+    );
+    assert_eq!(ops["removed"][0]["action"], "ivs:UpdateStage");
+    assert_eq!(v["resource_changes"][0]["grant_changes"], json!([]));
+    assert_eq!(
+        v["resource_changes"][4]["grant_changes"][0]["removed"][0]["action"],
+        "ivs:CreateParticipantToken"
+    );
+    insta::assert_snapshot!("grant_changes_json", render::json_string(&p));
+}

@@ -55,6 +55,63 @@ use tokio::sync::watch;
 pub use knobs::{Clock, Stats};
 use state::LocalState;
 
+/// One request the endpoint handled while recording ([`LocalEndpoint::record_calls`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedCall {
+    /// The SigV4 signing name: `ivs`, `iam`, `sts`, `monitoring`, `budgets`, `s3`.
+    pub service: String,
+    /// The operation: `CreateStage`.
+    pub operation: String,
+    /// The region of the request's credential scope.
+    pub region: String,
+    /// The decoded input, as the service model names its members (`arn`, `PolicyArn`,
+    /// `AlarmNames`, `Bucket`, ...; path and query members included).
+    pub input: serde_json::Value,
+}
+
+/// The call log behind [`LocalEndpoint::record_calls`].
+#[derive(Default)]
+pub(crate) struct Recorder {
+    calls: std::sync::Mutex<Option<Vec<RecordedCall>>>,
+}
+
+impl Recorder {
+    fn start(&self) {
+        if let Ok(mut c) = self.calls.lock()
+            && c.is_none()
+        {
+            *c = Some(Vec::new());
+        }
+    }
+
+    fn take(&self) -> Vec<RecordedCall> {
+        self.calls
+            .lock()
+            .ok()
+            .and_then(|mut c| c.as_mut().map(std::mem::take))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn record(
+        &self,
+        service: &str,
+        operation: &str,
+        region: &str,
+        input: &document::Document,
+    ) {
+        if let Ok(mut c) = self.calls.lock()
+            && let Some(calls) = c.as_mut()
+        {
+            calls.push(RecordedCall {
+                service: service.to_string(),
+                operation: operation.to_string(),
+                region: region.to_string(),
+                input: input.to_json(),
+            });
+        }
+    }
+}
+
 /// Settings of one local endpoint.
 #[derive(Clone)]
 pub struct LocalConfig {
@@ -193,6 +250,7 @@ pub async fn start_with_clock(config: LocalConfig, clock: Clock) -> anyhow::Resu
         store,
         knobs,
         clock,
+        recorder: Recorder::default(),
     });
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(server::serve(listener, shared.clone(), stop_rx));
@@ -227,6 +285,20 @@ impl LocalEndpoint {
     /// Counters so far.
     pub fn stats(&self) -> Stats {
         self.shared.knobs.stats()
+    }
+
+    /// Start recording every request that reaches its handler (authenticated, admitted,
+    /// valid): service, operation, region and decoded input, for tests that check what a
+    /// client called (e.g. that a printed IAM policy allows each call). Off by default:
+    /// the inputs are kept in memory until [`LocalEndpoint::recorded_calls`] takes them.
+    pub fn record_calls(&self) {
+        self.shared.recorder.start();
+    }
+
+    /// The calls recorded since [`LocalEndpoint::record_calls`] (or the last take), in
+    /// arrival order; recording goes on.
+    pub fn recorded_calls(&self) -> Vec<RecordedCall> {
+        self.shared.recorder.take()
     }
 
     /// Read or change the state directly (tests: seed sessions, inspect). Changes are

@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub store: Store,
     pub knobs: Knobs,
     pub clock: Clock,
+    /// Every admitted, decoded request while a test records them ([`crate::Recorder`]).
+    pub recorder: crate::Recorder,
 }
 
 /// The parts of the raw request SigV4 verification needs.
@@ -124,6 +126,10 @@ pub(crate) async fn handle(
         Ok(i) => i,
         Err(e) => return fail(&e),
     };
+
+    shared
+        .recorder
+        .record(service.signing_name, op.name, &req.region, &input);
 
     // 5. Handle, persisting after a mutation (also a failed one: DeleteAlarms deletes the
     // names it knows and reports the others, so part of the change happened).

@@ -16,10 +16,10 @@ use crate::kinds::{Kind, Resource, TAG_ID, TAG_STACK, overlay, same, sync_tags};
 use crate::stack::model::StackFile;
 
 /// Creation defaults for fields the file leaves out.
-const DEFAULT_PERIOD: i64 = 60;
-const DEFAULT_EVALUATION_PERIODS: i64 = 1;
+pub(super) const DEFAULT_PERIOD: i64 = 60;
+pub(super) const DEFAULT_EVALUATION_PERIODS: i64 = 1;
 /// IVS publishes metrics only while a stage is active: missing data is the normal state.
-const DEFAULT_TREAT_MISSING: &str = "notBreaching";
+pub(super) const DEFAULT_TREAT_MISSING: &str = "notBreaching";
 
 fn strings(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v

@@ -4,6 +4,7 @@
 //! dimension (the stage id, not its ARN). The name identifies the alarm, so renaming
 //! replaces it.
 
+mod audited;
 mod aws;
 pub mod model;
 

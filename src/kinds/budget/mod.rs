@@ -3,6 +3,7 @@
 //! Budgets are global (us-east-1) and identified by name in the account, so renaming
 //! replaces one. Amounts are compared as numbers (`500` = `"500.0"` = `"5E+2"`).
 
+mod audited;
 mod aws;
 pub mod model;
 

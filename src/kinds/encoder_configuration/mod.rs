@@ -5,6 +5,7 @@
 //! IVS has no update for them, so a change replaces the encoder configuration (created
 //! first, then the old one deleted); tags update in place.
 
+mod audited;
 mod aws;
 pub mod model;
 

@@ -11,6 +11,7 @@
 //! saved plan or JSON output), and the responses that carry it (Create, Get, Update) are
 //! dropped field by field.
 
+mod audited;
 mod aws;
 pub mod model;
 

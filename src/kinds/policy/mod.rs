@@ -6,6 +6,7 @@
 //! the stack by logical id (`stages: [main]`, and the same for every kind whose
 //! `policy_arn_example` is `Some`), rendered as their exact ARNs.
 
+mod audited;
 mod aws;
 pub mod model;
 

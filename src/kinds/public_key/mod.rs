@@ -7,6 +7,7 @@
 //! so a replace that keeps the key (a new name) deletes the old one first; a new key is
 //! imported before the old one goes.
 
+mod audited;
 mod aws;
 pub mod model;
 pub mod pem;

@@ -6,6 +6,7 @@
 //! (UpdateStage for name and recording, Tag/UntagResource for tags), so a stage is never
 //! replaced: its ARN, which policies, alarms and ingest configurations name, stays stable.
 
+mod audited;
 mod aws;
 pub mod model;
 

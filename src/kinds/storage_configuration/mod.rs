@@ -8,6 +8,7 @@
 //! planner's `keeps_alive` rule), and one that a stage outside the plan uses is found
 //! before any delete ([`ResourceKind::users_outside`]) and never attempted.
 
+mod audited;
 mod aws;
 pub mod model;
 

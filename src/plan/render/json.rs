@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::ShownField;
 use crate::kinds::{Kind, placeholders};
+use crate::plan::grants::{GrantChanges, Resolver, grant_changes};
 use crate::plan::{Action, Plan, ResourceChange, Summary};
 
 /// The report; field order here is the order in `json_string`.
@@ -38,6 +39,8 @@ struct ReportChange<'a> {
     physical_id: Option<&'a str>,
     reason: Option<&'a str>,
     changes: Vec<ReportField<'a>>,
+    /// What the change of each IAM document field grants and stops granting (since 1.2).
+    grant_changes: Vec<GrantChanges>,
 }
 
 #[derive(Serialize)]
@@ -61,11 +64,17 @@ fn report(plan: &Plan) -> Report<'_> {
         destroy: plan.destroy,
         has_changes: plan.has_changes(),
         summary: plan.summary(),
-        resource_changes: plan.changes.iter().map(resource).collect(),
+        resource_changes: {
+            let resolver = Resolver::of(plan);
+            plan.changes
+                .iter()
+                .map(|c| resource(c, &resolver))
+                .collect()
+        },
     }
 }
 
-fn resource(c: &ResourceChange) -> ReportChange<'_> {
+fn resource<'a>(c: &'a ResourceChange, resolver: &Resolver) -> ReportChange<'a> {
     ReportChange {
         address: super::address(c),
         kind: c.kind,
@@ -98,6 +107,7 @@ fn resource(c: &ResourceChange) -> ReportChange<'_> {
                 }
             })
             .collect(),
+        grant_changes: grant_changes(resolver, c),
     }
 }
 

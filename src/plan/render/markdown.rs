@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 
 use super::{DiffLine, ShownField, address, line_diff, marker, show_value, verb};
+use crate::plan::grants::{GrantChanges, Resolver, grant_changes};
 use crate::plan::{Action, Plan, ResourceChange};
 
 /// Most characters (bytes, to be safe with any count) a Markdown rendering may have:
@@ -49,7 +50,8 @@ pub fn markdown_with_diagram(plan: &Plan, diagram: Option<&str>) -> String {
     if let Some(d) = diagram {
         head.push_str(&diagram_section(d));
     }
-    let sections: Vec<String> = shown.iter().map(|c| section(c)).collect();
+    let resolver = Resolver::of(plan);
+    let sections: Vec<String> = shown.iter().map(|c| section(c, &resolver)).collect();
     let budget = MARKDOWN_LIMIT.saturating_sub(head.len());
     let total: usize = sections.iter().map(String::len).sum();
     if total <= budget {
@@ -176,7 +178,7 @@ fn header(plan: &Plan) -> String {
     out
 }
 
-fn section(c: &ResourceChange) -> String {
+fn section(c: &ResourceChange, resolver: &Resolver) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -195,6 +197,10 @@ fn section(c: &ResourceChange) -> String {
     if let Some(reason) = &c.reason {
         let _ = writeln!(out, "Reason: {}<br>", escape(reason));
     }
+    // What a document change grants, before any diff.
+    for g in grant_changes(resolver, c) {
+        grant_table(&mut out, &g);
+    }
     let shown: Vec<ShownField<'_>> = c.fields.iter().map(ShownField::new).collect();
     let scalars = scalar_fields(c.action, &shown);
     if !scalars.is_empty() {
@@ -212,6 +218,35 @@ fn section(c: &ResourceChange) -> String {
     }
     out.push_str("\n</details>\n\n");
     out
+}
+
+/// Grants added and removed, one table row each.
+fn grant_table(out: &mut String, g: &GrantChanges) {
+    let _ = writeln!(
+        out,
+        "\nGrant changes in <code>{}</code>:\n",
+        escape(&g.path)
+    );
+    out.push_str("| | Effect | Action | Access level | Resource | Condition |\n");
+    out.push_str("|---|---|---|---|---|---|\n");
+    for (sign, rows) in [("+ adds", &g.added), ("− removes", &g.removed)] {
+        for r in rows {
+            let via = r
+                .via
+                .as_deref()
+                .map(|v| format!(" (via <code>{}</code>)", escape(v)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {sign} | {} | <code>{}</code>{via} | {} | {} | {} |",
+                r.effect.as_str(),
+                escape(&r.action),
+                escape(r.access_label()),
+                escape(&r.resource.label()),
+                escape(&r.conditions_label()),
+            );
+        }
+    }
 }
 
 /// A `diff` block whose fence is longer than any backtick run inside, so no value can

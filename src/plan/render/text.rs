@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{DiffLine, ShownField, address, line_diff, marker, show_value, verb};
+use crate::plan::grants::{GrantRow, Resolver, grant_changes};
 use crate::plan::{Action, Plan, ResourceChange};
 
 /// Plain ANSI styles; used only when the caller asks for colour (the CLI decides from
@@ -91,9 +92,10 @@ pub fn text(plan: &Plan, color: bool) -> String {
     out.push('\n');
     legend(&mut out, &shown, st);
 
+    let resolver = Resolver::of(plan);
     for c in &shown {
         out.push('\n');
-        block(&mut out, c, st);
+        block(&mut out, c, &resolver, st);
     }
 
     out.push('\n');
@@ -149,7 +151,7 @@ fn legend(out: &mut String, shown: &[&ResourceChange], st: Style) {
     }
 }
 
-fn block(out: &mut String, c: &ResourceChange, st: Style) {
+fn block(out: &mut String, c: &ResourceChange, resolver: &Resolver, st: Style) {
     let label = format!("{} ({})", address(c), c.name);
     let _ = writeln!(
         out,
@@ -168,9 +170,40 @@ fn block(out: &mut String, c: &ResourceChange, st: Style) {
     if let Some(pid) = &c.physical_id {
         let _ = writeln!(out, "      physical id: {pid}");
     }
+    // What a document change grants, before its line diff.
+    for g in grant_changes(resolver, c) {
+        let _ = writeln!(out, "      grants ({}):", g.path);
+        for (sign, rows) in [('+', &g.added), ('-', &g.removed)] {
+            for r in rows {
+                let line = format!("{sign} {}", grant_line(r));
+                let _ = writeln!(out, "        {}", st.paint(st.sign(sign), &line));
+            }
+        }
+    }
     for f in &c.fields {
         field(out, &ShownField::new(f), c.action, st);
     }
+}
+
+/// `Allow ivs:DeleteStage [Write] on stages.main (arn:…) when <conditions>`.
+fn grant_line(r: &GrantRow) -> String {
+    let via = r
+        .via
+        .as_deref()
+        .map(|v| format!(" (via {v})"))
+        .unwrap_or_default();
+    let when = if r.conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" when {}", r.conditions_label())
+    };
+    format!(
+        "{} {}{via} [{}] on {}{when}",
+        r.effect.as_str(),
+        r.action,
+        r.access_label(),
+        r.resource.label()
+    )
 }
 
 fn field(out: &mut String, f: &ShownField<'_>, action: Action, st: Style) {
