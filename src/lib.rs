@@ -10,6 +10,7 @@ pub mod apply;
 pub mod audit;
 pub mod aws;
 pub mod cli;
+pub mod discover;
 pub mod kinds;
 pub mod lock;
 pub mod observe;

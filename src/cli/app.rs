@@ -66,6 +66,9 @@ enum Command {
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
     Apply(ApplyArgs),
+    /// Print a stack file describing what a live account and region holds (stages,
+    /// configurations, policies, alarms, budgets), ready for `ivstack import`.
+    Discover(crate::cli::discover::DiscoverArgs),
     /// Delete everything the stacks own, except protected resources.
     Destroy(ApplyArgs),
     /// Remove a stack's lock that a run left behind (killed or crashed), after showing its
@@ -97,6 +100,7 @@ impl Command {
             Command::ForceUnlock(a) => Some(&a.aws),
             Command::Token(a) => Some(&a.aws),
             Command::Watch(a) => Some(&a.aws),
+            Command::Discover(a) => Some(&a.aws),
             _ => None,
         }
     }
@@ -110,6 +114,7 @@ impl Command {
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
+            Command::Discover(_) => "discover",
             Command::ForceUnlock(_) => "force-unlock",
             Command::Token(_) => "token",
             Command::Watch(_) => "watch",
@@ -227,6 +232,7 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,
+        Command::Discover(args) => crate::cli::discover::run(aws()?, args, stop).await,
         Command::ForceUnlock(args) => crate::cli::lock::force_unlock(aws()?, args, stop).await,
         Command::Token(args) => crate::cli::token::run(aws()?, args, stop).await,
         Command::Watch(args) => crate::cli::watch::run(aws()?, args, stop).await,

@@ -11,6 +11,7 @@
 
 pub mod alarm;
 pub mod budget;
+pub mod discover;
 pub mod encoder_configuration;
 pub mod iam_document;
 pub mod ingest_configuration;
@@ -36,11 +37,14 @@ use crate::aws::Aws;
 use crate::stack::model::StackFile;
 use crate::stack::validate::Validator;
 
+pub use discover::LogicalIds;
 pub use refs::{
     Attribute, FieldRef, Known, LiveRef, Reference, has_placeholder, placeholders,
     placeholders_in_spec, resolve_placeholders,
 };
-pub use registry::{Kind, desired, desired_of, observe_all, references_of, users_outside_all};
+pub use registry::{
+    Kind, desired, desired_of, discover_all, observe_all, references_of, users_outside_all,
+};
 
 /// Live resources that something the plan cannot see uses in a way AWS enforces (a
 /// storage configuration that a stage outside the stack records to): by kind and physical
@@ -194,6 +198,19 @@ pub trait ResourceKind:
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
     /// Delete; a resource that is already gone counts as deleted.
     fn delete(aws: &Aws, live: &Resource) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    // --- Taking over what exists (`discover`, `import`) --------------------------------
+
+    /// Every live resource of this kind in the account and region that ivstack can
+    /// describe, whoever owns it (any stack, or none), with every field [`Self::render`]
+    /// needs, read with the fewest calls. `id` is the `ivstack:id` tag, "" when unowned.
+    fn discover(aws: &Aws) -> impl Future<Output = anyhow::Result<Vec<Resource>>> + Send;
+    /// The stack-file form of a discovered resource: its explicit name, fields equal to
+    /// AWS's defaults left out, references to other discovered resources as logical ids
+    /// (`ids`), its own tags ([`discover::own_tags`]). What the form cannot say faithfully
+    /// is added to `notes`, in words; `Err` says why the resource cannot be described at
+    /// all (it is then listed as skipped, never silently dropped).
+    fn render(live: &Resource, ids: &LogicalIds, notes: &mut Vec<String>) -> Result<Self, String>;
 }
 
 fn same_name(names: Names, a: &Resource, b: &Resource) -> bool {

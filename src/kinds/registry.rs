@@ -18,6 +18,7 @@
 //!   plans that delete), the desired side ([`desired`], [`desired_of`],
 //!   [`references_of`]), files that resources name (`StackFile::read_files`) and apply's
 //!   create / update / delete (`Kind::create`, ...);
+//! - taking over what exists: [`discover_all`] and `Kind::render` (`ivstack discover`);
 //! - placeholders `${<section>.<id>.<attribute>}` and their rendering in plans.
 //!
 //! # Adding a kind
@@ -49,7 +50,8 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{
-    Attribute, FieldRef, InUse, Known, LiveRef, ReplaceOrder, Resource, ResourceKind, Service,
+    Attribute, FieldRef, InUse, Known, LiveRef, LogicalIds, ReplaceOrder, Resource, ResourceKind,
+    Service,
 };
 use super::{Names, default_name, owned_tags};
 use crate::aws::Aws;
@@ -240,6 +242,32 @@ macro_rules! generate {
                     $( Kind::$variant => <$ty as ResourceKind>::delete(aws, live).await, )*
                 }
             }
+
+            /// The stack-file form of a discovered resource of this kind, as JSON (see
+            /// [`ResourceKind::render`]).
+            pub fn render(
+                self,
+                live: &Resource,
+                ids: &LogicalIds,
+                notes: &mut Vec<String>,
+            ) -> Result<serde_json::Value, String> {
+                match self {
+                    $( Kind::$variant => <$ty as ResourceKind>::render(live, ids, notes)
+                        .and_then(|m| serde_json::to_value(m).map_err(|e| e.to_string())), )*
+                }
+            }
+        }
+
+        /// Every live resource of every kind in the account and region, owned or not
+        /// ([`ResourceKind::discover`]), the kinds read concurrently.
+        pub async fn discover_all(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+            #[allow(non_snake_case)]
+            let ($( $variant, )*) = tokio::try_join!(
+                $( <$ty as ResourceKind>::discover(aws), )*
+            )?;
+            let mut all = Vec::new();
+            $( all.extend($variant); )*
+            Ok(all)
         }
 
         /// Every live resource the stack owns, all kinds read concurrently (their services

@@ -138,6 +138,27 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
     for chunk in outside.chunks(100) {
         alarms.extend(describe(aws, None, chunk).await?);
     }
+    with_tags(aws, alarms, Some(stack)).await
+}
+
+/// Every alarm of the region on `AWS/IVSRealTime` metrics, owned or not: one paginated
+/// DescribeAlarms, then ListTagsForResource for each.
+pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+    let alarms: Vec<MetricAlarm> = describe(aws, None, &[])
+        .await?
+        .into_iter()
+        .filter(|a| a.namespace() == Some(NAMESPACE))
+        .collect();
+    with_tags(aws, alarms, None).await
+}
+
+/// Of `alarms`, those `stack` owns (all with `None`), in the spec form with their tags
+/// (one ListTagsForResource each).
+async fn with_tags(
+    aws: &Aws,
+    alarms: Vec<MetricAlarm>,
+    stack: Option<&str>,
+) -> anyhow::Result<Vec<Resource>> {
     let mut tasks = tokio::task::JoinSet::new();
     for a in alarms {
         let aws = aws.clone();
@@ -181,11 +202,17 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
         let Some((a, arn, tags)) = joined.context("an alarm read task failed")?? else {
             continue;
         };
-        if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-            continue;
-        }
-        let Some(id) = tags.get(TAG_ID).cloned() else {
-            continue;
+        let id = match stack {
+            Some(stack) => {
+                if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+                    continue;
+                }
+                let Some(id) = tags.get(TAG_ID).cloned() else {
+                    continue;
+                };
+                id
+            }
+            None => tags.get(TAG_ID).cloned().unwrap_or_default(),
         };
         out.push(Resource {
             kind: Kind::Alarm,

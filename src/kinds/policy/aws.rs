@@ -41,6 +41,53 @@ fn tags_to_aws(tags: &BTreeMap<String, String>) -> anyhow::Result<Vec<Tag>> {
 /// Every policy this stack owns: ListPolicies under the stack's path (one call per 100),
 /// then GetPolicy (tags, description) and the default version's document for each.
 pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
+    let arns = list_arns(aws, Some(&path_for(stack))).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for arn in arns {
+        let aws = aws.clone();
+        tasks.spawn(async move { observe_one(&aws, &arn, true).await });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Some(r) = joined.context("a policy read task failed")?? {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
+    Ok(out)
+}
+
+/// Every customer-managed policy of the account, on any path and owned or not, whose
+/// document names IVS (an `ivs:` action or an IVS ARN): ListPolicies, then GetPolicy and
+/// the default version's document for each.
+pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+    let arns = list_arns(aws, None).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for arn in arns {
+        let aws = aws.clone();
+        tasks.spawn(async move { observe_one(&aws, &arn, false).await });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Some(r) = joined.context("a policy read task failed")??
+            && names_ivs(&r)
+        {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
+    Ok(out)
+}
+
+/// Whether a policy's document names IVS: an `ivs:` action or an IVS ARN.
+fn names_ivs(r: &Resource) -> bool {
+    let doc = r.spec.get("document").and_then(Value::as_str).unwrap_or("");
+    let lower = doc.to_ascii_lowercase();
+    lower.contains("\"ivs:") || lower.contains(":ivs:")
+}
+
+/// The ARNs of the account's customer-managed policies (under `path` when given).
+async fn list_arns(aws: &Aws, path: Option<&str>) -> anyhow::Result<Vec<String>> {
     let mut arns = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -49,7 +96,7 @@ pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
             .iam
             .list_policies()
             .scope(PolicyScopeType::Local)
-            .path_prefix(path_for(stack))
+            .set_path_prefix(path.map(str::to_string))
             .max_items(1000)
             .set_marker(marker.clone())
             .send()
@@ -65,22 +112,11 @@ pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
             break;
         }
     }
-    let mut tasks = tokio::task::JoinSet::new();
-    for arn in arns {
-        let aws = aws.clone();
-        tasks.spawn(async move { observe_one(&aws, &arn).await });
-    }
-    let mut out = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Some(r) = joined.context("a policy read task failed")?? {
-            out.push(r);
-        }
-    }
-    out.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
-    Ok(out)
+    Ok(arns)
 }
 
-async fn observe_one(aws: &Aws, arn: &str) -> anyhow::Result<Option<Resource>> {
+/// One policy in the spec form; with `owned_only`, `None` for one without an `ivstack:id`.
+async fn observe_one(aws: &Aws, arn: &str, owned_only: bool) -> anyhow::Result<Option<Resource>> {
     aws.limit("iam", "GetPolicy").await;
     let got = match aws.iam.get_policy().policy_arn(arn).send().await {
         Ok(o) => o,
@@ -101,9 +137,11 @@ async fn observe_one(aws: &Aws, arn: &str) -> anyhow::Result<Option<Resource>> {
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
-    let Some(id) = tags.get(TAG_ID).cloned() else {
+    let id = match tags.get(TAG_ID) {
+        Some(id) => id.clone(),
         // Under our path but not tagged by us: not ours to manage.
-        return Ok(None);
+        None if owned_only => return Ok(None),
+        None => String::new(),
     };
     let version = policy.default_version_id().unwrap_or("v1");
     aws.limit("iam", "GetPolicyVersion").await;

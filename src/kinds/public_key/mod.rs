@@ -228,6 +228,23 @@ impl ResourceKind for PublicKey {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws).await
+    }
+
+    fn render(
+        live: &Resource,
+        _ids: &super::LogicalIds,
+        _notes: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        Ok(PublicKey {
+            name: Some(live.name().to_string()),
+            public_key_pem: live.spec["public_key_pem"].as_str().map(str::to_string),
+            tags: super::discover::own_tags(&live.tags),
+            ..PublicKey::default()
+        })
+    }
 }
 
 #[cfg(test)]

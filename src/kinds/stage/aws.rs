@@ -111,13 +111,19 @@ fn to_btree(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> 
 /// planner which storage configuration they hold on to.
 pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
     let detail = |id: &str| stack.stages.get(id).is_none_or(|s| s.recording.is_some());
-    list(aws, &stack.stack, &detail).await
+    list(aws, Some(&stack.stack), &detail).await
 }
 
-/// The stages `stack` owns, with GetStage for those whose id `detail` picks.
+/// Every stage of the region, owned or not, each with its recording (one GetStage each).
+pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+    list(aws, None, &|_| true).await
+}
+
+/// The stages `stack` owns (every stage with `None`), with GetStage for those whose id
+/// `detail` picks.
 async fn list(
     aws: &Aws,
-    stack: &str,
+    stack: Option<&str>,
     detail: &(dyn Fn(&str) -> bool + Sync),
 ) -> anyhow::Result<Vec<Resource>> {
     let mut found = Vec::new();
@@ -134,11 +140,17 @@ async fn list(
             .map_err(|e| aws_error("ivs:ListStages", e))?;
         for s in page.stages() {
             let tags = to_btree(s.tags.as_ref());
-            if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-                continue;
-            }
-            let Some(id) = tags.get(TAG_ID).cloned() else {
-                continue;
+            let id = match stack {
+                Some(stack) => {
+                    if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+                        continue;
+                    }
+                    let Some(id) = tags.get(TAG_ID).cloned() else {
+                        continue;
+                    };
+                    id
+                }
+                None => tags.get(TAG_ID).cloned().unwrap_or_default(),
             };
             let mut spec = Map::new();
             spec.insert("name".into(), json!(s.name().unwrap_or_default()));
@@ -240,7 +252,7 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
                     return Err(err.into());
                 }
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
-                match list(aws, stack, &|_| false).await {
+                match list(aws, Some(stack), &|_| false).await {
                     Ok(existing) => {
                         if let Some(s) = existing.iter().find(|s| s.id == d.id) {
                             return s.physical_id.clone().context("listed stage has no ARN");

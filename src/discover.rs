@@ -1,0 +1,286 @@
+//! `ivstack discover`'s output: discovered live resources written as one stack file.
+//!
+//! A pure function of the discovered resources ([`write`]): logical ids from names
+//! ([`LogicalIds`]), each resource in its kind's stack-file form (`Kind::render`), a
+//! comment with its ARN above it (and with whatever it could not say), and at the end the
+//! resources that could not be described at all. Nothing is dropped silently: every note
+//! and every skipped resource is also returned as a warning, for standard error.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use yaml_rust2::yaml::{Hash, Yaml};
+use yaml_rust2::{Yaml as Y, YamlEmitter};
+
+use crate::kinds::discover::owned_by_any;
+use crate::kinds::{Kind, LogicalIds, Resource};
+
+/// What `discover` writes.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub stack: String,
+    pub region: String,
+    pub account: Option<String>,
+    /// Leave out what any ivstack stack owns.
+    pub only_unmanaged: bool,
+}
+
+/// The stack file, and the warnings for standard error.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub text: String,
+    pub warnings: Vec<String>,
+}
+
+/// The default stack name of a discovered file: `discovered-<region>`.
+pub fn default_stack(region: &str) -> String {
+    format!("discovered-{region}")
+}
+
+/// Write `found` (every live resource discovery returned) as a stack file.
+pub fn write(found: &[Resource], opts: &Options) -> Output {
+    let kept: Vec<Resource> = found
+        .iter()
+        .filter(|r| !(opts.only_unmanaged && owned_by_any(r).is_some()))
+        .cloned()
+        .collect();
+    let ids = LogicalIds::assign(&kept);
+    let mut warnings = Vec::new();
+    let mut sections: BTreeMap<Kind, Vec<(String, String)>> = BTreeMap::new();
+    let mut skipped: Vec<String> = Vec::new();
+    for r in &kept {
+        let arn = r.physical_id.clone().unwrap_or_default();
+        let what = format!("{} `{}` ({arn})", r.kind.noun(), r.name());
+        let mut notes = Vec::new();
+        let value = match r.kind.render(r, &ids, &mut notes) {
+            Ok(v) => v,
+            Err(why) => {
+                warnings.push(format!("not described: {what}: {why}"));
+                skipped.push(format!("{what}: {why}"));
+                continue;
+            }
+        };
+        let id = ids.of(r.kind, &arn).unwrap_or_default().to_string();
+        let mut block = String::new();
+        let _ = writeln!(block, "  # {arn}");
+        if let Some(owner) = owned_by_any(r) {
+            let _ = writeln!(
+                block,
+                "  # owned by ivstack stack `{owner}` (id `{}`): `ivstack import` refuses it",
+                r.id
+            );
+            warnings.push(format!(
+                "{what} is owned by ivstack stack `{owner}`: `ivstack import` refuses it \
+                 (use --only-unmanaged to leave such resources out)"
+            ));
+        }
+        for n in &notes {
+            let _ = writeln!(block, "  # note: {}", one_line(n));
+            warnings.push(format!("{what}: {n}"));
+        }
+        let mut entry = Hash::new();
+        entry.insert(Y::String(id.clone()), resource_yaml(&value));
+        for line in emit(&Y::Hash(entry)).lines() {
+            let _ = writeln!(block, "  {line}");
+        }
+        sections.entry(r.kind).or_default().push((id, block));
+    }
+
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "# Discovered by `ivstack discover` in region {}{}.",
+        opts.region,
+        opts.account
+            .as_deref()
+            .map(|a| format!(", account {a}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        text,
+        "# Adopt these resources with `ivstack import FILE` (their ARNs do not change)."
+    );
+    let _ = writeln!(text, "stack: {}", opts.stack);
+    let _ = writeln!(text, "region: {}", opts.region);
+    if let Some(a) = &opts.account {
+        let _ = writeln!(text, "account: \"{a}\"");
+    }
+    for kind in Kind::ALL {
+        let Some(mut entries) = sections.remove(kind) else {
+            continue;
+        };
+        entries.sort();
+        let _ = writeln!(text, "{}:", kind.section());
+        for (_, block) in entries {
+            text.push_str(&block);
+        }
+    }
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            text,
+            "# Not described (a stack file cannot say them faithfully; they stay unmanaged):"
+        );
+        for s in &skipped {
+            let _ = writeln!(text, "# - {}", one_line(s));
+        }
+    }
+    Output { text, warnings }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A resource's stack-file form as YAML, `name` first.
+fn resource_yaml(v: &Value) -> Yaml {
+    match v {
+        Value::Object(m) => {
+            let mut h = Hash::new();
+            if let Some(name) = m.get("name") {
+                h.insert(Y::String("name".into()), to_yaml(name));
+            }
+            for (k, v) in m.iter().filter(|(k, _)| *k != "name") {
+                h.insert(Y::String(k.clone()), to_yaml(v));
+            }
+            Y::Hash(h)
+        }
+        other => to_yaml(other),
+    }
+}
+
+fn to_yaml(v: &Value) -> Yaml {
+    match v {
+        Value::Null => Y::Null,
+        Value::Bool(b) => Y::Boolean(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Y::Integer(i),
+            None => Y::Real(n.to_string()),
+        },
+        Value::String(s) => Y::String(s.clone()),
+        Value::Array(a) => Y::Array(a.iter().map(to_yaml).collect()),
+        Value::Object(m) => Y::Hash(
+            m.iter()
+                .map(|(k, v)| (Y::String(k.clone()), to_yaml(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// Block-style YAML without the document marker.
+fn emit(y: &Yaml) -> String {
+    let mut out = String::new();
+    let mut e = YamlEmitter::new(&mut out);
+    e.multiline_strings(true);
+    // Emitting into a String cannot fail.
+    let _ = e.dump(y);
+    out.strip_prefix("---\n").unwrap_or(&out).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{TAG_ID, TAG_STACK};
+    use serde_json::{Map, json};
+
+    fn live(kind: Kind, arn: &str, spec: Value, tags: &[(&str, &str)]) -> Resource {
+        let spec: Map<String, Value> = serde_json::from_value(spec).unwrap();
+        let tags: BTreeMap<String, String> = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Resource {
+            kind,
+            id: tags.get(TAG_ID).cloned().unwrap_or_default(),
+            physical_id: Some(arn.into()),
+            spec,
+            tags,
+        }
+    }
+
+    fn opts(only_unmanaged: bool) -> Options {
+        Options {
+            stack: "live".into(),
+            region: "us-west-2".into(),
+            account: Some("123456789012".into()),
+            only_unmanaged,
+        }
+    }
+
+    const SC: &str = "arn:aws:ivs:us-west-2:123456789012:storage-configuration/AbCd";
+    const ST: &str = "arn:aws:ivs:us-west-2:123456789012:stage/EfGh";
+
+    fn world() -> Vec<Resource> {
+        vec![
+            live(
+                Kind::StorageConfiguration,
+                SC,
+                json!({"name": "recordings", "s3_bucket": "my-recordings"}),
+                &[],
+            ),
+            live(
+                Kind::Stage,
+                ST,
+                json!({"name": "my-realtime-stage", "recording": {
+                    "storage_configuration_arn": SC, "media_types": ["AUDIO_VIDEO"],
+                    "thumbnails": {"mode": "DISABLED", "interval_seconds": 60, "storage": ["SEQUENTIAL"]},
+                    "hls_segment_seconds": 4, "reconnect_window_seconds": 0,
+                    "record_participant_replicas": true}}),
+                &[("team", "media")],
+            ),
+            live(
+                Kind::Stage,
+                "arn:aws:ivs:us-west-2:123456789012:stage/Owned",
+                json!({"name": "other"}),
+                &[(TAG_STACK, "prod"), (TAG_ID, "main")],
+            ),
+            live(
+                Kind::Alarm,
+                "arn:aws:cloudwatch:us-west-2:123456789012:alarm:odd",
+                json!({"name": "odd", "namespace": "AWS/IVSRealTime", "metric": "Mystery",
+                       "dimensions": [], "statistic": "Maximum", "comparison": "GreaterThanThreshold",
+                       "threshold": 1.0}),
+                &[],
+            ),
+        ]
+    }
+
+    #[test]
+    fn references_become_ids_defaults_are_left_out_and_it_validates() {
+        let out = write(&world(), &opts(false));
+        let text = &out.text;
+        assert!(
+            text.contains(&format!("  # {ST}\n  my-realtime-stage:\n")),
+            "{text}"
+        );
+        assert!(text.contains("storage: recordings"), "{text}");
+        assert!(text.contains("hls_segment_seconds: 4"), "{text}");
+        assert!(
+            !text.contains("media_types"),
+            "defaults are left out: {text}"
+        );
+        assert!(!text.contains("reconnect_window_seconds"), "{text}");
+        assert!(text.contains("# owned by ivstack stack `prod`"), "{text}");
+        assert!(
+            text.contains("# - alarm `odd`") && text.contains("Mystery"),
+            "{text}"
+        );
+        assert!(out.warnings.iter().any(|w| w.contains("Mystery")));
+        let loaded = crate::stack::load_str("discovered.yaml", text)
+            .unwrap_or_else(|d| panic!("{}\n{text}", d.render(false)));
+        assert_eq!(loaded.model.stages.len(), 2);
+        assert_eq!(
+            loaded.model.stages["my-realtime-stage"].tags["team"],
+            "media"
+        );
+    }
+
+    #[test]
+    fn only_unmanaged_leaves_owned_resources_out_and_output_is_deterministic() {
+        let out = write(&world(), &opts(true));
+        assert!(!out.text.contains("Owned"), "{}", out.text);
+        let mut reversed = world();
+        reversed.reverse();
+        assert_eq!(write(&reversed, &opts(true)).text, out.text);
+    }
+}
