@@ -66,6 +66,9 @@ enum Command {
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
     Apply(ApplyArgs),
+    /// Adopt existing resources into a stack without recreating them (their ARNs stay):
+    /// plan, confirm and apply like `apply`, adding only the ownership tags first.
+    Import(crate::cli::run::ImportArgs),
     /// Print a stack file describing what a live account and region holds (stages,
     /// configurations, policies, alarms, budgets), ready for `ivstack import`.
     Discover(crate::cli::discover::DiscoverArgs),
@@ -101,6 +104,7 @@ impl Command {
             Command::Token(a) => Some(&a.aws),
             Command::Watch(a) => Some(&a.aws),
             Command::Discover(a) => Some(&a.aws),
+            Command::Import(a) => Some(&a.aws),
             _ => None,
         }
     }
@@ -115,6 +119,7 @@ impl Command {
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
             Command::Discover(_) => "discover",
+            Command::Import(_) => "import",
             Command::ForceUnlock(_) => "force-unlock",
             Command::Token(_) => "token",
             Command::Watch(_) => "watch",
@@ -170,7 +175,7 @@ fn global_args(cli: &Cli) -> Result<Option<GlobalArgs>, clap::Error> {
             Some(option) => Err(cmd.error(
                 clap::error::ErrorKind::ArgumentConflict,
                 format!(
-                    "{option} is an option of plan, apply, destroy, force-unlock, token and watch; `{}` does not use it",
+                    "{option} is an option of plan, apply, destroy, import, discover, force-unlock, token and watch; `{}` does not use it",
                     cli.command.name()
                 ),
             )),
@@ -232,6 +237,7 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,
+        Command::Import(args) => run::import_cmd(aws()?, args, stop).await,
         Command::Discover(args) => crate::cli::discover::run(aws()?, args, stop).await,
         Command::ForceUnlock(args) => crate::cli::lock::force_unlock(aws()?, args, stop).await,
         Command::Token(args) => crate::cli::token::run(aws()?, args, stop).await,

@@ -28,7 +28,9 @@ pub const DEFAULT_TIMEOUT: u64 = 1800;
 /// command and after it: [`GlobalArgs::resolve`] merges the two places, the later one
 /// winning.
 #[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "AWS options (plan, apply, destroy, force-unlock, token, watch)")]
+#[command(
+    next_help_heading = "AWS options (plan, apply, destroy, import, discover, force-unlock, token, watch)"
+)]
 pub struct AwsArgs {
     /// AWS profile from the shared config files.
     #[arg(long)]

@@ -106,6 +106,34 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..s.len().min(max)]
 }
 
+/// Which live resources discovery reads in full: all of them (`ivstack discover`), or
+/// those bearing one of the physical names a stack file declares (`ivstack import`, and
+/// `plan` looking for resources `import` would adopt), compared ignoring case (the
+/// matcher compares exactly). The cheap list calls always run; the per-resource reads
+/// only for what is wanted.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    names: Option<BTreeSet<String>>,
+}
+
+impl Wanted {
+    pub fn all() -> Wanted {
+        Wanted { names: None }
+    }
+
+    pub fn names<'a>(names: impl IntoIterator<Item = &'a str>) -> Wanted {
+        Wanted {
+            names: Some(names.into_iter().map(str::to_lowercase).collect()),
+        }
+    }
+
+    pub fn wants(&self, name: &str) -> bool {
+        self.names
+            .as_ref()
+            .is_none_or(|n| n.contains(&name.to_lowercase()))
+    }
+}
+
 /// The tags a stack file keeps of a live resource: its own, without ivstack's ownership
 /// tags (the stack adds them) and AWS's `aws:` tags (never managed).
 pub fn own_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {

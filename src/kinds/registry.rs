@@ -18,7 +18,8 @@
 //!   plans that delete), the desired side ([`desired`], [`desired_of`],
 //!   [`references_of`]), files that resources name (`StackFile::read_files`) and apply's
 //!   create / update / delete (`Kind::create`, ...);
-//! - taking over what exists: [`discover_all`] and `Kind::render` (`ivstack discover`);
+//! - taking over what exists: [`discover_all`], `Kind::render` (`ivstack discover`) and
+//!   `Kind::adopt` (`ivstack import`);
 //! - placeholders `${<section>.<id>.<attribute>}` and their rendering in plans.
 //!
 //! # Adding a kind
@@ -51,7 +52,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{
     Attribute, FieldRef, InUse, Known, LiveRef, LogicalIds, ReplaceOrder, Resource, ResourceKind,
-    Service,
+    Service, Wanted,
 };
 use super::{Names, default_name, owned_tags};
 use crate::aws::Aws;
@@ -243,6 +244,26 @@ macro_rules! generate {
                 }
             }
 
+            /// Adopt a live resource no stack owns: add the ownership `tags` (see
+            /// [`ResourceKind::adopt`]).
+            pub async fn adopt(
+                self,
+                aws: &Aws,
+                live: &Resource,
+                tags: &std::collections::BTreeMap<String, String>,
+            ) -> anyhow::Result<()> {
+                match self {
+                    $( Kind::$variant => <$ty as ResourceKind>::adopt(aws, live, tags).await, )*
+                }
+            }
+
+            /// Every live resource of this kind, owned or not ([`ResourceKind::discover`]).
+            pub async fn discover(self, aws: &Aws, wanted: &Wanted) -> anyhow::Result<Vec<Resource>> {
+                match self {
+                    $( Kind::$variant => <$ty as ResourceKind>::discover(aws, wanted).await, )*
+                }
+            }
+
             /// The stack-file form of a discovered resource of this kind, as JSON (see
             /// [`ResourceKind::render`]).
             pub fn render(
@@ -261,9 +282,10 @@ macro_rules! generate {
         /// Every live resource of every kind in the account and region, owned or not
         /// ([`ResourceKind::discover`]), the kinds read concurrently.
         pub async fn discover_all(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+            let wanted = Wanted::all();
             #[allow(non_snake_case)]
             let ($( $variant, )*) = tokio::try_join!(
-                $( <$ty as ResourceKind>::discover(aws), )*
+                $( <$ty as ResourceKind>::discover(aws, &wanted), )*
             )?;
             let mut all = Vec::new();
             $( all.extend($variant); )*

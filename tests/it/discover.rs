@@ -301,3 +301,282 @@ async fn only_unmanaged_leaves_out_what_a_stack_owns() {
     assert!(!file.contains("prod-main"), "{file}");
     assert!(file.contains("my-realtime-stage"), "{file}");
 }
+
+/// The endpoint's whole live state, serialized: compared byte for byte to prove that a
+/// refused command changed nothing.
+fn state(w: &World) -> Vec<u8> {
+    w.endpoint
+        .with_state(|s| serde_json::to_vec(s).expect("state serializes"))
+        .expect("state")
+}
+
+/// The state without any tags: what must not change when only tags are added.
+fn state_without_tags(w: &World) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|k, _| !k.eq_ignore_ascii_case("tags"));
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: Value = serde_json::from_slice(&state(w)).unwrap();
+    strip(&mut v);
+    v
+}
+
+fn discover_to(w: &World, file: &str, path_args: &[&str]) -> std::path::PathBuf {
+    let mut args = vec!["discover", "--stack", "live", "--output", file];
+    args.extend_from_slice(path_args);
+    assert_code(&w.run(&args), 0);
+    w.dir.path().join(file)
+}
+
+async fn stage_tags(w: &World, arn: &str) -> std::collections::HashMap<String, String> {
+    let s = w
+        .ivs()
+        .get_stage()
+        .arn(arn)
+        .send()
+        .await
+        .expect("get stage");
+    s.stage()
+        .and_then(|s| s.tags().cloned())
+        .unwrap_or_default()
+}
+
+async fn stage_count(w: &World) -> usize {
+    w.ivs()
+        .list_stages()
+        .max_results(100)
+        .send()
+        .await
+        .expect("list")
+        .stages()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_adopts_what_discover_found_then_plan_is_empty_with_arns_unchanged() {
+    let w = World::new().await;
+    let g = guide_setup(&w, "/ivstack/live/");
+    let file = discover_to(&w, "live.yaml", &[]);
+    let f = file.to_str().unwrap();
+    let stages = stage_count(&w).await;
+
+    // plan shows the adoptions and says only `import` does them.
+    let plan = w.run(&["plan", f, "--detailed-exitcode"]);
+    assert_code(&plan, 2);
+    let shown = stdout(&plan);
+    assert!(
+        shown.contains("<= stage.my-realtime-stage"),
+        "{}",
+        text(&plan)
+    );
+    assert!(
+        shown.contains("would be imported by `ivstack import`"),
+        "{}",
+        text(&plan)
+    );
+    assert!(
+        shown.contains("5 to import, 0 to create"),
+        "{}",
+        text(&plan)
+    );
+    let json = w.run(&["plan", f, "--output", "json"]);
+    let report: Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(report["summary"]["import"], 5, "{report}");
+    assert_eq!(report["format_version"], "1.2");
+
+    // apply never adopts: refused, nothing changed.
+    let before = state(&w);
+    let apply = w.run(&["apply", f, "--auto-approve"]);
+    assert_code(&apply, 1);
+    assert!(
+        text(&apply).contains("apply never adopts"),
+        "{}",
+        text(&apply)
+    );
+    assert!(
+        state(&w) == before,
+        "a refused apply changed the live state"
+    );
+
+    // import adds the ownership tags and nothing else.
+    let untagged = state_without_tags(&w);
+    let import = w.run(&["import", f, "--auto-approve"]);
+    assert_code(&import, 0);
+    assert!(
+        stdout(&import).contains("will be imported (adopted as it is)"),
+        "{}",
+        text(&import)
+    );
+    assert_eq!(
+        state_without_tags(&w),
+        untagged,
+        "import changed more than tags"
+    );
+    let tags = stage_tags(&w, &g.stage_arn).await;
+    assert_eq!(tags.get("ivstack:stack").map(String::as_str), Some("live"));
+    assert_eq!(
+        tags.get("ivstack:id").map(String::as_str),
+        Some("my-realtime-stage")
+    );
+    assert_eq!(tags.get("team").map(String::as_str), Some("media"));
+    assert_eq!(stage_count(&w).await, stages, "no stage was created");
+
+    // Converged: the ARNs are the ones the guide made.
+    let after = w.run(&["plan", f, "--detailed-exitcode"]);
+    assert_code(&after, 0);
+    assert!(stdout(&after).contains("No changes"), "{}", text(&after));
+    let again = w.run(&["discover", "--stack", "live", "--region", "us-east-1"]);
+    let again = stdout(&again);
+    for arn in [&g.stage_arn, &g.storage_arn, &g.policy_arn] {
+        assert!(again.contains(arn.as_str()), "{arn}\n{again}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_refuses_another_stacks_resource_and_two_candidates_and_map_chooses() {
+    let w = World::new().await;
+    let prod = w.write(
+        "prod.yaml",
+        "stack: prod\nregion: us-east-1\nstages:\n  main:\n    name: shared\n",
+    );
+    assert_code(
+        &w.run(&["apply", prod.to_str().unwrap(), "--auto-approve"]),
+        0,
+    );
+    let twin1 = aws(&w, &["ivs-realtime", "create-stage", "--name", "twin"]);
+    let twin2 = aws(&w, &["ivs-realtime", "create-stage", "--name", "twin"]);
+    let (twin1, twin2) = (
+        twin1["stage"]["arn"].as_str().unwrap().to_string(),
+        twin2["stage"]["arn"].as_str().unwrap().to_string(),
+    );
+    aws(&w, &["ivs-realtime", "create-stage", "--name", "solo"]);
+
+    // Another stack's stage: refused, and so is the whole import (`solo` too).
+    let theirs = w.write(
+        "theirs.yaml",
+        "stack: live\nregion: us-east-1\nstages:\n  main:\n    name: shared\n  solo:\n    name: solo\n",
+    );
+    let before = state(&w);
+    let out = w.run(&["import", theirs.to_str().unwrap(), "--auto-approve"]);
+    assert_code(&out, 1);
+    let said = text(&out);
+    assert!(
+        said.contains("refused; nothing was changed")
+            && said.contains("belongs to stack `prod` (as `main`)"),
+        "{said}"
+    );
+    assert!(
+        state(&w) == before,
+        "a refused import changed the live state"
+    );
+
+    // Two candidates: refused, naming both.
+    let twins = w.write(
+        "twins.yaml",
+        "stack: live\nregion: us-east-1\nstages:\n  twin:\n    name: twin\n",
+    );
+    let t = twins.to_str().unwrap();
+    let out = w.run(&["import", t, "--auto-approve"]);
+    assert_code(&out, 1);
+    let said = text(&out);
+    assert!(
+        said.contains("2 stages no stack owns are named `twin`")
+            && said.contains(&twin1)
+            && said.contains(&twin2)
+            && said.contains("--map stages.twin=<ARN>"),
+        "{said}"
+    );
+    assert!(
+        state(&w) == before,
+        "a refused import changed the live state"
+    );
+
+    // --map chooses.
+    let map = format!("stages.twin={twin2}");
+    let out = w.run(&["import", t, "--map", &map, "--auto-approve"]);
+    assert_code(&out, 0);
+    assert_eq!(
+        stage_tags(&w, &twin2)
+            .await
+            .get("ivstack:id")
+            .map(String::as_str),
+        Some("twin")
+    );
+    assert!(
+        stage_tags(&w, &twin1).await.is_empty(),
+        "the other twin is untouched"
+    );
+    assert_code(&w.run(&["plan", t, "--detailed-exitcode"]), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_refuses_a_policy_outside_the_stack_path_and_changes_nothing() {
+    let w = World::new().await;
+    guide_setup(&w, "/");
+    let file = discover_to(&w, "live.yaml", &["--region", "us-east-1"]);
+    let before = state(&w);
+    let out = w.run(&["import", file.to_str().unwrap(), "--auto-approve"]);
+    assert_code(&out, 1);
+    let said = text(&out);
+    assert!(
+        said.contains("policies.token-minter")
+            && said.contains("path is `/` (the file needs `/ivstack/live/`)")
+            && said.contains("keep it unmanaged")
+            && said.contains("run `ivstack apply`"),
+        "{said}"
+    );
+    assert!(
+        state(&w) == before,
+        "a refused import changed the live state"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_with_imports_goes_stale_when_the_candidate_changes() {
+    let w = World::new().await;
+    let g = guide_setup(&w, "/ivstack/live/");
+    let file = discover_to(&w, "live.yaml", &[]);
+    let f = file.to_str().unwrap();
+    assert_code(&w.run(&["plan", f, "--out", "p1.json"]), 0);
+    // apply never adopts, not even from a saved plan.
+    let out = w.run(&["apply", "p1.json", "--auto-approve"]);
+    assert_code(&out, 1);
+    assert!(text(&out).contains("apply never adopts"), "{}", text(&out));
+    // The candidate changes: the saved import is stale.
+    aws(
+        &w,
+        &[
+            "ivs-realtime",
+            "tag-resource",
+            "--resource-arn",
+            &g.stage_arn,
+            "--tags",
+            "owner=someone",
+        ],
+    );
+    let before = state(&w);
+    let out = w.run(&["import", "p1.json", "--auto-approve"]);
+    assert_code(&out, 1);
+    assert!(
+        text(&out).contains("stale plan") && text(&out).contains("stage.my-realtime-stage"),
+        "{}",
+        text(&out)
+    );
+    assert!(state(&w) == before, "a stale plan changed the live state");
+    // A fresh plan imports exactly.
+    assert_code(&w.run(&["plan", f, "--out", "p2.json"]), 0);
+    assert_code(&w.run(&["import", "p2.json", "--auto-approve"]), 0);
+    assert_eq!(
+        stage_tags(&w, &g.stage_arn)
+            .await
+            .get("ivstack:stack")
+            .map(String::as_str),
+        Some("live")
+    );
+}

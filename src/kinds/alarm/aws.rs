@@ -143,11 +143,12 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
 
 /// Every alarm of the region on `AWS/IVSRealTime` metrics, owned or not: one paginated
 /// DescribeAlarms, then ListTagsForResource for each.
-pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
     let alarms: Vec<MetricAlarm> = describe(aws, None, &[])
         .await?
         .into_iter()
         .filter(|a| a.namespace() == Some(NAMESPACE))
+        .filter(|a| wanted.wants(a.alarm_name().unwrap_or_default()))
         .collect();
     with_tags(aws, alarms, None).await
 }
@@ -352,6 +353,24 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
         },
     )
     .await
+}
+
+/// Adopt it: TagResource with the ownership `tags` (nothing else changes).
+pub async fn adopt(
+    aws: &Aws,
+    live: &Resource,
+    tags: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let arn = live.physical_id.as_deref().unwrap_or_default();
+    aws.limit("monitoring", "TagResource").await;
+    aws.cloudwatch
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags_to_aws(tags)?))
+        .send()
+        .await
+        .map_err(|e| aws_error("cloudwatch:TagResource", e))?;
+    Ok(())
 }
 
 /// Delete the alarm; one that is already gone counts as deleted.

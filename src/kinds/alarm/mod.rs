@@ -153,8 +153,8 @@ impl ResourceKind for Alarm {
         aws::delete(aws, live).await
     }
 
-    async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-        aws::discover(aws).await
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
     }
 
     fn render(
@@ -220,6 +220,14 @@ impl ResourceKind for Alarm {
             tags: super::discover::own_tags(&live.tags),
             protect: false,
         })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        aws::adopt(aws, live, tags).await
     }
 }
 

@@ -175,11 +175,12 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
 
 /// Every budget of the account scoped to IVS, owned or not, with its tags, notifications
 /// and subscribers.
-pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
     let account = aws.account_id().await?;
     let ivs: Vec<AwsBudget> = list_budgets(aws, &account)
         .await?
         .into_iter()
+        .filter(|b| wanted.wants(&b.budget_name))
         .filter(|b| scope_from_aws(b)["service"].as_str() == Some(IVS_SERVICE_NAME))
         .collect();
     read_all(aws, &account, ivs, None).await
@@ -352,6 +353,24 @@ async fn observe_one(
         spec,
         tags,
     }))
+}
+
+/// Adopt it: TagResource with the ownership `tags` (nothing else changes).
+pub async fn adopt(
+    aws: &Aws,
+    live: &Resource,
+    tags: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let arn = live.physical_id.as_deref().unwrap_or_default();
+    aws.limit("budgets", "TagResource").await;
+    aws.budgets
+        .tag_resource()
+        .resource_arn(arn)
+        .set_resource_tags(Some(tags_to_aws(tags)?))
+        .send()
+        .await
+        .map_err(|e| aws_error("budgets:TagResource", e))?;
+    Ok(())
 }
 
 /// Create the budget with its notifications, subscribers and tags in one call.

@@ -120,8 +120,8 @@ impl ResourceKind for Budget {
         aws::delete(aws, live).await
     }
 
-    async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-        aws::discover(aws).await
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
     }
 
     fn render(
@@ -187,6 +187,14 @@ impl ResourceKind for Budget {
             tags: super::discover::own_tags(&live.tags),
             protect: false,
         })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        aws::adopt(aws, live, tags).await
     }
 }
 

@@ -85,8 +85,9 @@ pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resourc
 }
 
 /// Every encoder configuration of the region, owned or not, with its video settings.
-pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-    let found = list_owned(aws, None).await?;
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
+    let mut found = list_owned(aws, None).await?;
+    found.retain(|r| wanted.wants(r.name()));
     with_video(aws, found, &|_| true).await
 }
 

@@ -149,8 +149,8 @@ impl ResourceKind for EncoderConfiguration {
         aws::delete(aws, live).await
     }
 
-    async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-        aws::discover(aws).await
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
     }
 
     fn render(
@@ -174,6 +174,14 @@ impl ResourceKind for EncoderConfiguration {
             tags: super::discover::own_tags(&live.tags),
             protect: false,
         })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        super::ivs::adopt(aws, live, tags).await
     }
 }
 

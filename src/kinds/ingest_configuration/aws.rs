@@ -182,9 +182,13 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
 
 /// Every ingest configuration of the region, owned or not: one GetIngestConfiguration each
 /// (the list has neither tags nor attributes). Its stream key is never read.
-pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
     let mut tasks = tokio::task::JoinSet::new();
-    for s in list_all(aws).await? {
+    for s in list_all(aws)
+        .await?
+        .into_iter()
+        .filter(|s| wanted.wants(s.name().unwrap_or_default()))
+    {
         let aws = aws.clone();
         tasks.spawn(async move { anyhow::Ok(get(&aws, s.arn()).await?.map(|d| (s, d))) });
     }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::path_for;
 use crate::aws::{Aws, aws_error};
-use crate::kinds::{Kind, Resource, TAG_ID, iam_document, sync_tags};
+use crate::kinds::{Kind, Resource, TAG_ID, Wanted, iam_document, sync_tags};
 
 /// IAM keeps at most this many versions of a managed policy.
 const MAX_VERSIONS: usize = 5;
@@ -41,7 +41,7 @@ fn tags_to_aws(tags: &BTreeMap<String, String>) -> anyhow::Result<Vec<Tag>> {
 /// Every policy this stack owns: ListPolicies under the stack's path (one call per 100),
 /// then GetPolicy (tags, description) and the default version's document for each.
 pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
-    let arns = list_arns(aws, Some(&path_for(stack))).await?;
+    let arns = list_arns(aws, Some(&path_for(stack)), &Wanted::all()).await?;
     let mut tasks = tokio::task::JoinSet::new();
     for arn in arns {
         let aws = aws.clone();
@@ -60,8 +60,8 @@ pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
 /// Every customer-managed policy of the account, on any path and owned or not, whose
 /// document names IVS (an `ivs:` action or an IVS ARN): ListPolicies, then GetPolicy and
 /// the default version's document for each.
-pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-    let arns = list_arns(aws, None).await?;
+pub async fn discover(aws: &Aws, wanted: &Wanted) -> anyhow::Result<Vec<Resource>> {
+    let arns = list_arns(aws, None, wanted).await?;
     let mut tasks = tokio::task::JoinSet::new();
     for arn in arns {
         let aws = aws.clone();
@@ -86,8 +86,9 @@ fn names_ivs(r: &Resource) -> bool {
     lower.contains("\"ivs:") || lower.contains(":ivs:")
 }
 
-/// The ARNs of the account's customer-managed policies (under `path` when given).
-async fn list_arns(aws: &Aws, path: Option<&str>) -> anyhow::Result<Vec<String>> {
+/// The ARNs of the account's customer-managed policies (under `path` when given) whose
+/// names `wanted` wants.
+async fn list_arns(aws: &Aws, path: Option<&str>, wanted: &Wanted) -> anyhow::Result<Vec<String>> {
     let mut arns = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -103,7 +104,9 @@ async fn list_arns(aws: &Aws, path: Option<&str>) -> anyhow::Result<Vec<String>>
             .await
             .map_err(|e| aws_error("iam:ListPolicies", e))?;
         for p in page.policies() {
-            if let Some(arn) = p.arn() {
+            if let Some(arn) = p.arn()
+                && wanted.wants(p.policy_name().unwrap_or_default())
+            {
                 arns.push(arn.to_string());
             }
         }
@@ -177,6 +180,24 @@ async fn observe_one(aws: &Aws, arn: &str, owned_only: bool) -> anyhow::Result<O
         spec,
         tags,
     }))
+}
+
+/// Adopt it: TagPolicy with the ownership `tags` (nothing else changes).
+pub async fn adopt(
+    aws: &Aws,
+    live: &Resource,
+    tags: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let arn = live.physical_id.as_deref().unwrap_or_default();
+    aws.limit("iam", "TagPolicy").await;
+    aws.iam
+        .tag_policy()
+        .policy_arn(arn)
+        .set_tags(Some(tags_to_aws(tags)?))
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:TagPolicy", e))?;
+    Ok(())
 }
 
 /// Create the policy with its tags in one call.

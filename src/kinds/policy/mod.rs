@@ -136,8 +136,8 @@ impl ResourceKind for Policy {
         aws::delete(aws, live).await
     }
 
-    async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-        aws::discover(aws).await
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
     }
 
     fn render(
@@ -193,6 +193,14 @@ impl ResourceKind for Policy {
         }
         policy.document = Some(doc);
         Ok(policy)
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        aws::adopt(aws, live, tags).await
     }
 }
 

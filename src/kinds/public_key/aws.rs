@@ -62,8 +62,10 @@ pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
 }
 
 /// Every public key of the region, owned or not, with its key.
-pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-    with_key(aws, list_owned(aws, None).await?).await
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
+    let mut found = list_owned(aws, None).await?;
+    found.retain(|r| wanted.wants(r.name()));
+    with_key(aws, found).await
 }
 
 /// `found`, each with its key (one GetPublicKey each); those deleted meanwhile are left

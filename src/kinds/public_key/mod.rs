@@ -229,8 +229,8 @@ impl ResourceKind for PublicKey {
         aws::delete(aws, live).await
     }
 
-    async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-        aws::discover(aws).await
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
     }
 
     fn render(
@@ -244,6 +244,14 @@ impl ResourceKind for PublicKey {
             tags: super::discover::own_tags(&live.tags),
             ..PublicKey::default()
         })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        super::ivs::adopt(aws, live, tags).await
     }
 }
 

@@ -12,7 +12,7 @@ use aws_sdk_ivsrealtime::types::{
 use serde_json::{Map, Value, json};
 
 use crate::aws::{Aws, AwsError, aws_error};
-use crate::kinds::{Kind, Resource, TAG_ID, TAG_STACK, overlay, same, sync_tags};
+use crate::kinds::{Kind, Resource, TAG_ID, TAG_STACK, Wanted, overlay, same, sync_tags};
 use crate::stack::model::StackFile;
 
 /// Normalise IVS's recording configuration into the spec form. IVS echoes its defaults,
@@ -110,13 +110,19 @@ fn to_btree(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> 
 /// declares (about to be deleted, or kept when protected): their recording tells the
 /// planner which storage configuration they hold on to.
 pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
-    let detail = |id: &str| stack.stages.get(id).is_none_or(|s| s.recording.is_some());
+    let detail = |r: &Resource| {
+        stack
+            .stages
+            .get(&r.id)
+            .is_none_or(|s| s.recording.is_some())
+    };
     list(aws, Some(&stack.stack), &detail).await
 }
 
 /// Every stage of the region, owned or not, each with its recording (one GetStage each).
-pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-    list(aws, None, &|_| true).await
+pub async fn discover(aws: &Aws, wanted: &Wanted) -> anyhow::Result<Vec<Resource>> {
+    let all = list(aws, None, &|r| wanted.wants(r.name())).await?;
+    Ok(all.into_iter().filter(|r| wanted.wants(r.name())).collect())
 }
 
 /// The stages `stack` owns (every stage with `None`), with GetStage for those whose id
@@ -124,7 +130,7 @@ pub async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
 async fn list(
     aws: &Aws,
     stack: Option<&str>,
-    detail: &(dyn Fn(&str) -> bool + Sync),
+    detail: &(dyn Fn(&Resource) -> bool + Sync),
 ) -> anyhow::Result<Vec<Resource>> {
     let mut found = Vec::new();
     let mut token: Option<String> = None;
@@ -172,7 +178,7 @@ async fn list(
     }
     let mut tasks = tokio::task::JoinSet::new();
     for (i, r) in found.iter().enumerate() {
-        if !detail(&r.id) {
+        if !detail(r) {
             continue;
         }
         let (aws, arn) = (aws.clone(), r.physical_id.clone().unwrap_or_default());

@@ -134,8 +134,8 @@ impl ResourceKind for Stage {
         aws::delete(aws, live).await
     }
 
-    async fn discover(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
-        aws::discover(aws).await
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
     }
 
     fn render(live: &Resource, ids: &LogicalIds, notes: &mut Vec<String>) -> Result<Self, String> {
@@ -149,6 +149,14 @@ impl ResourceKind for Stage {
             recording,
             protect: false,
         })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        super::ivs::adopt(aws, live, tags).await
     }
 }
 
