@@ -45,23 +45,79 @@ pub fn write(found: &[Resource], opts: &Options) -> Output {
         .filter(|r| !(opts.only_unmanaged && owned_by_any(r).is_some()))
         .cloned()
         .collect();
-    let ids = LogicalIds::assign(&kept);
     let mut warnings = Vec::new();
-    let mut sections: BTreeMap<Kind, Vec<(String, String)>> = BTreeMap::new();
     let mut skipped: Vec<String> = Vec::new();
+    let mut skip = |r: &Resource, why: String, warnings: &mut Vec<String>| {
+        let what = describe(r);
+        warnings.push(format!("not described: {what}: {why}"));
+        skipped.push(format!("{what}: {why}"));
+    };
+    // A stack holds one resource per physical name and kind (IVS allows several): the
+    // first by ARN is described, the others are listed as skipped.
+    let mut by_name: BTreeMap<(Kind, String), Vec<String>> = BTreeMap::new();
     for r in &kept {
-        let arn = r.physical_id.clone().unwrap_or_default();
-        let what = format!("{} `{}` ({arn})", r.kind.noun(), r.name());
-        let mut notes = Vec::new();
-        let value = match r.kind.render(r, &ids, &mut notes) {
-            Ok(v) => v,
-            Err(why) => {
-                warnings.push(format!("not described: {what}: {why}"));
-                skipped.push(format!("{what}: {why}"));
-                continue;
+        by_name
+            .entry((r.kind, r.name().to_lowercase()))
+            .or_default()
+            .push(arn_of(r).to_string());
+    }
+    by_name.values_mut().for_each(|v| v.sort_unstable());
+    let mut described: Vec<&Resource> = Vec::new();
+    for r in &kept {
+        let same = &by_name[&(r.kind, r.name().to_lowercase())];
+        if same.len() > 1 && same[0] != arn_of(r) {
+            let why = format!(
+                "{} {}s share its name and a stack holds one per name; describe it in another \
+                 stack file (ivstack import --map <section>.<id>={})",
+                same.len(),
+                r.kind.noun(),
+                arn_of(r)
+            );
+            skip(r, why, &mut warnings);
+        } else {
+            described.push(r);
+        }
+    }
+    // What cannot be rendered is left out, and ids are given again without it, so that
+    // nothing refers to a resource the file does not describe (each round removes at
+    // least one resource, so this ends).
+    let (ids, rendered) = loop {
+        let ids = LogicalIds::assign(&described.iter().map(|r| (*r).clone()).collect::<Vec<_>>());
+        let mut rendered = Vec::new();
+        let mut failed = Vec::new();
+        for (i, r) in described.iter().enumerate() {
+            let mut notes = Vec::new();
+            match r.kind.render(r, &ids, &mut notes) {
+                Ok(v) => rendered.push((*r, v, notes)),
+                Err(why) => failed.push((i, why)),
             }
-        };
+        }
+        if failed.is_empty() {
+            break (ids, rendered);
+        }
+        for (i, why) in failed.into_iter().rev() {
+            let r = described.remove(i);
+            skip(r, why, &mut warnings);
+        }
+    };
+    let mut sections: BTreeMap<Kind, Vec<(String, String)>> = BTreeMap::new();
+    for (r, value, mut notes) in rendered {
+        let arn = arn_of(r).to_string();
+        let what = describe(r);
         let id = ids.of(r.kind, &arn).unwrap_or_default().to_string();
+        let same = &by_name[&(r.kind, r.name().to_lowercase())];
+        if same.len() > 1 {
+            notes.insert(
+                0,
+                format!(
+                    "{} {}s share this name ({}): `ivstack import` needs `--map {}.{id}={arn}`",
+                    same.len(),
+                    r.kind.noun(),
+                    same.join(", "),
+                    r.kind.section()
+                ),
+            );
+        }
         let mut block = String::new();
         let _ = writeln!(block, "  # {arn}");
         if let Some(owner) = owned_by_any(r) {
@@ -126,6 +182,14 @@ pub fn write(found: &[Resource], opts: &Options) -> Output {
         }
     }
     Output { text, warnings }
+}
+
+fn arn_of(r: &Resource) -> &str {
+    r.physical_id.as_deref().unwrap_or_default()
+}
+
+fn describe(r: &Resource) -> String {
+    format!("{} `{}` ({})", r.kind.noun(), r.name(), arn_of(r))
 }
 
 fn one_line(s: &str) -> String {
@@ -273,6 +337,43 @@ mod tests {
             loaded.model.stages["my-realtime-stage"].tags["team"],
             "media"
         );
+    }
+
+    #[test]
+    fn stages_sharing_a_name_are_described_once_and_the_file_validates() {
+        let mut rs = world();
+        rs.push(live(
+            Kind::Stage,
+            "arn:aws:ivs:us-west-2:123456789012:stage/Zz",
+            json!({"name": "my-realtime-stage"}),
+            &[],
+        ));
+        // A policy naming the stage that is not described keeps its ARN.
+        let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "ivs:GetStage", "Resource": "arn:aws:ivs:us-west-2:123456789012:stage/Zz"}]});
+        rs.push(live(
+            Kind::Policy,
+            "arn:aws:iam::123456789012:policy/ivstack/live/p",
+            json!({"name": "p", "path": "/ivstack/live/", "description": "",
+                   "document": crate::kinds::iam_document::to_pretty(&doc)}),
+            &[],
+        ));
+        let out = write(&rs, &opts(true));
+        assert!(
+            out.text.contains(
+                "resources:\n          - \"arn:aws:ivs:us-west-2:123456789012:stage/Zz\""
+            ),
+            "{}",
+            out.text
+        );
+        let text = &out.text;
+        assert!(
+            text.contains("--map stages.my-realtime-stage=")
+                && text.contains("# - stage `my-realtime-stage`"),
+            "{text}"
+        );
+        crate::stack::load_str("d.yaml", text)
+            .unwrap_or_else(|d| panic!("{}\n{text}", d.render(false)));
     }
 
     #[test]

@@ -463,8 +463,8 @@ fn import_change(d: &Resource, live: &Resource, adopting: bool) -> ResourceChang
             format!("adopts the existing {noun}: adds the ownership tags, keeps its ARN")
         } else {
             format!(
-                "an existing {noun} no stack owns has this name: would be imported by \
-                 `ivstack import` (apply never adopts it)"
+                "an existing {noun} that no stack owns has this name: would be imported by \
+                 `ivstack import`; apply never adopts it"
             )
         });
     }
