@@ -505,6 +505,16 @@ async fn confirm(
 }
 
 async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
+    // Only `import` executes imports.
+    let word = if plan
+        .changes
+        .iter()
+        .any(|c| c.action == crate::plan::Action::Import)
+    {
+        "Import"
+    } else {
+        "Apply"
+    };
     let opts = ApplyOptions {
         max_concurrency: global.max_concurrency,
         cancel: session.cancel.clone(),
@@ -523,7 +533,7 @@ async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
     let stopped = (report.interrupted || session.stop.is_stopped()) && !all_done;
     if all_done {
         say!(
-            "Apply complete: {done} change(s) made. {}",
+            "{word} complete: {done} change(s) made. {}",
             plan.summary().line()
         );
     } else {
@@ -534,7 +544,7 @@ async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
             (true, _) => "interrupted".to_string(),
             (false, _) => "incomplete".to_string(),
         };
-        say!("Apply {how}: {done} done, {failed} failed, {skipped} not attempted.");
+        say!("{word} {how}: {done} done, {failed} failed, {skipped} not attempted.");
         for op in &report.operations {
             match &op.status {
                 Status::Failed(e) => say!("  failed: {}.{}: {}", op.kind, op.id, redact(e)),

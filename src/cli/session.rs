@@ -36,7 +36,8 @@ pub struct AwsArgs {
     #[arg(long)]
     pub profile: Option<String>,
 
-    /// Region check: must match the stack file's `region` when given.
+    /// Region check: must match the stack file's `region` when given. For `discover`, the
+    /// region to read (default: the standard AWS configuration, e.g. `AWS_REGION`).
     #[arg(long)]
     pub region: Option<String>,
 
