@@ -315,6 +315,25 @@ mod tests {
             policy.fields
         );
         assert_eq!(plan.summary().import, 2);
+        // All three renderings show it.
+        let text = crate::plan::render::text(&plan, false);
+        assert!(text.contains(" <= stage.main (show)"), "{text}");
+        assert!(text.contains("will be imported (adopted as it is), then updated in place"));
+        let md = crate::plan::render::markdown(&plan);
+        assert!(
+            md.contains("| Import | Create |") && md.contains("| 2 | 0 |"),
+            "{md}"
+        );
+        let json = crate::plan::render::json(&plan);
+        assert_eq!(json["summary"]["import"], 2);
+        assert!(
+            json["resource_changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["action"] == "import" && c["physical_id"] == S1),
+            "{json}"
+        );
         assert!(
             plan.summary()
                 .line()
