@@ -78,6 +78,49 @@ pub(crate) fn guide_setup(w: &World, policy_path: &str) -> Guide {
     );
     let stage_arn = stage["stage"]["arn"].as_str().unwrap().to_string();
     let stage_id = stage_arn.rsplit('/').next().unwrap().to_string();
+    // The rest of the family: an encoder configuration, an RTMPS publisher for the stage
+    // and the key of self-signed tokens.
+    aws(
+        w,
+        &[
+            "ivs-realtime",
+            "create-encoder-configuration",
+            "--name",
+            "composite-1080p",
+            "--video",
+            "width=1920,height=1080,framerate=30,bitrate=2500000",
+        ],
+    );
+    aws(
+        w,
+        &[
+            "ivs-realtime",
+            "create-ingest-configuration",
+            "--name",
+            "obs",
+            "--stage-arn",
+            &stage_arn,
+            "--ingest-protocol",
+            "RTMPS",
+            "--user-id",
+            "broadcaster",
+        ],
+    );
+    let pem = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/keys/token-signer.pub.pem"),
+    )
+    .unwrap();
+    aws(
+        w,
+        &[
+            "ivs-realtime",
+            "import-public-key",
+            "--name",
+            "token-signer",
+            "--public-key-material",
+            &pem,
+        ],
+    );
     let document = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -198,6 +241,9 @@ async fn discover_describes_what_the_guide_made_and_the_file_validates() {
         "limit_usd: 100",
         "notify_percent:\n      - 80",
         "ops@example.com",
+        "  composite-1080p:\n    name: composite-1080p\n    video:\n      height: 1080\n",
+        "  obs:\n    name: obs\n    ingest_protocol: RTMPS\n    stage: my-realtime-stage\n    user_id: broadcaster\n",
+        "  token-signer:\n    name: token-signer\n    public_key_pem: ",
     ] {
         assert!(
             file.contains(expected),
@@ -381,13 +427,13 @@ async fn import_adopts_what_discover_found_then_plan_is_empty_with_arns_unchange
         text(&plan)
     );
     assert!(
-        shown.contains("5 to import, 0 to create"),
+        shown.contains("8 to import, 0 to create"),
         "{}",
         text(&plan)
     );
     let json = w.run(&["plan", f, "--output", "json"]);
     let report: Value = serde_json::from_slice(&json.stdout).expect("json");
-    assert_eq!(report["summary"]["import"], 5, "{report}");
+    assert_eq!(report["summary"]["import"], 8, "{report}");
     assert_eq!(report["format_version"], "1.2");
 
     // apply never adopts: refused, nothing changed.
