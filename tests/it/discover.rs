@@ -626,3 +626,46 @@ async fn a_saved_plan_with_imports_goes_stale_when_the_candidate_changes() {
         Some("live")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_adopts_first_then_makes_the_field_changes_in_place() {
+    let w = World::new().await;
+    let made = aws(
+        &w,
+        &[
+            "ivs-realtime",
+            "create-stage",
+            "--name",
+            "show",
+            "--tags",
+            "team=media",
+        ],
+    );
+    let arn = made["stage"]["arn"].as_str().unwrap().to_string();
+    // The file keeps `team` and adds `tier`: an import followed by a tag change.
+    let f = w.write(
+        "show.yaml",
+        "stack: live\nregion: us-east-1\nstages:\n  main:\n    name: show\n    tags: {team: media, tier: gold}\n",
+    );
+    let f = f.to_str().unwrap();
+    let out = w.run(&["import", f, "--auto-approve"]);
+    assert_code(&out, 0);
+    let said = stdout(&out);
+    assert!(
+        said.contains("will be imported (adopted as it is), then updated in place")
+            && said.contains("tags.tier"),
+        "{}",
+        text(&out)
+    );
+    let tags = stage_tags(&w, &arn).await;
+    for (k, v) in [
+        ("ivstack:stack", "live"),
+        ("ivstack:id", "main"),
+        ("team", "media"),
+        ("tier", "gold"),
+    ] {
+        assert_eq!(tags.get(k).map(String::as_str), Some(v), "{tags:?}");
+    }
+    assert_eq!(stage_count(&w).await, 1);
+    assert_code(&w.run(&["plan", f, "--detailed-exitcode"]), 0);
+}
