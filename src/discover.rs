@@ -120,7 +120,9 @@ pub fn write(found: &[Resource], opts: &Options) -> Output {
         }
         let mut block = String::new();
         let _ = writeln!(block, "  # {arn}");
-        if let Some(owner) = owned_by_any(r) {
+        if owned_by_any(r) == Some(opts.stack.as_str()) {
+            let _ = writeln!(block, "  # owned by this stack already (id `{}`)", r.id);
+        } else if let Some(owner) = owned_by_any(r) {
             let _ = writeln!(
                 block,
                 "  # owned by ivstack stack `{owner}` (id `{}`): `ivstack import` refuses it",
@@ -380,6 +382,21 @@ mod tests {
     fn only_unmanaged_leaves_owned_resources_out_and_output_is_deterministic() {
         let out = write(&world(), &opts(true));
         assert!(!out.text.contains("Owned"), "{}", out.text);
+        // A resource of the stack being written is its own, not another stack's.
+        let mine = write(
+            &world(),
+            &Options {
+                stack: "prod".into(),
+                ..opts(false)
+            },
+        );
+        assert!(
+            mine.text
+                .contains("# owned by this stack already (id `main`)\n  main:\n"),
+            "{}",
+            mine.text
+        );
+        assert!(mine.warnings.iter().all(|w| !w.contains("owned by")));
         let mut reversed = world();
         reversed.reverse();
         assert_eq!(write(&reversed, &opts(true)).text, out.text);

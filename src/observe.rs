@@ -71,7 +71,7 @@ async fn imports_for(
     observed: &[Resource],
     first: &Plan,
     purpose: Purpose<'_>,
-) -> anyhow::Result<Imports> {
+) -> anyhow::Result<(Imports, Vec<String>)> {
     let maps: &[MapArg] = match purpose {
         Purpose::Converge => &[],
         Purpose::Import(maps) => maps,
@@ -88,7 +88,7 @@ async fn imports_for(
         .chain(maps.iter().map(|m| m.kind))
         .collect();
     if kinds.is_empty() {
-        return Ok(Imports::new());
+        return Ok((Imports::new(), Vec::new()));
     }
     let mut discovered = Vec::new();
     for kind in kinds {
@@ -107,7 +107,27 @@ async fn imports_for(
         }
         .into());
     }
-    Ok(matched.imports)
+    Ok((matched.imports, matched.refusals))
+}
+
+/// In a plan that only shows imports: a create whose name an existing resource bears,
+/// that `import` would refuse, says why (for IAM, alarm and budget names AWS would refuse
+/// the create too).
+fn explain_refusals(plan: &mut Plan, refusals: &[String]) {
+    for c in plan
+        .changes
+        .iter_mut()
+        .filter(|c| c.action == Action::Create)
+    {
+        let address = format!("{}.{}: ", c.kind.section(), c.id);
+        if let Some(why) = refusals.iter().find(|r| r.starts_with(&address)) {
+            c.reason = Some(format!(
+                "a {} with this name already exists, but `ivstack import` would not adopt it: {}",
+                c.kind.noun(),
+                &why[address.len()..]
+            ));
+        }
+    }
 }
 
 /// [`plan`], for `purpose`: resources the stack declares but does not own, that exist
@@ -122,8 +142,8 @@ pub async fn plan_for(
     let observed = observe(aws, stack).await?;
     let adopting = matches!(purpose, Purpose::Import(_));
     let mut first = compute::plan(stack, &observed, destroy);
-    let imports = if destroy {
-        Imports::new()
+    let (imports, refusals) = if destroy {
+        (Imports::new(), Vec::new())
     } else {
         imports_for(aws, stack, &observed, &first, purpose).await?
     };
@@ -148,14 +168,16 @@ pub async fn plan_for(
         })
         .filter_map(|c| c.observed.as_ref())
         .collect();
-    if going.is_empty() {
-        return Ok(first);
-    }
-    let in_use = kinds::users_outside_all(aws, stack, &observed, &going).await?;
-    if in_use.is_empty() {
-        return Ok(first);
-    }
-    Ok(compute::plan_imports(
-        stack, &observed, destroy, &in_use, &imports, adopting,
-    ))
+    let in_use = if going.is_empty() {
+        Default::default()
+    } else {
+        kinds::users_outside_all(aws, stack, &observed, &going).await?
+    };
+    let mut plan = if in_use.is_empty() {
+        first
+    } else {
+        compute::plan_imports(stack, &observed, destroy, &in_use, &imports, adopting)
+    };
+    explain_refusals(&mut plan, &refusals);
+    Ok(plan)
 }

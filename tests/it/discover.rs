@@ -521,6 +521,18 @@ async fn import_refuses_another_stacks_resource_and_two_candidates_and_map_choos
         state(&w) == before,
         "a refused import changed the live state"
     );
+    // plan says why that stage would be created rather than imported.
+    let plan = w.run(&["plan", theirs.to_str().unwrap()]);
+    assert_code(&plan, 0);
+    let said = stdout(&plan);
+    assert!(
+        said.contains("+ stage.main (shared)")
+            && said.contains("would not adopt it")
+            && said.contains("belongs to stack `prod`")
+            && said.contains("<= stage.solo (solo)"),
+        "{}",
+        text(&plan)
+    );
 
     // Two candidates: refused, naming both.
     let twins = w.write(
