@@ -15,12 +15,12 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success, or nothing to do (also when standard output is closed early: `plan | head`);
        watch stopped by SIGTERM or Ctrl-C
-  1    error (invalid stack file, AWS error, refused or failed apply); lint: a finding
+  1    error (invalid stack file, AWS error, refused or failed apply or import); lint: a finding
        at or above --fail-on remains
   2    changes pending (plan --detailed-exitcode), drift found (watch --once)
-  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply, destroy or token: what
-       was in flight finished; nothing was planned or changed after that; run again to
-       converge (a lock the run held is released first)
+  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply, destroy, import,
+       discover or token: what was in flight finished; nothing was planned or changed
+       after that; run again to converge (a lock the run held is released first)
 
 force-unlock: 0 removed (or there was no lock), 1 not removed or error, 130 interrupted";
 

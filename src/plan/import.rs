@@ -433,5 +433,18 @@ mod tests {
             ],
         );
         assert_eq!(nothing.refusals.len(), 2, "{:?}", nothing.refusals);
+        // By name: a stage of another name is adopted, then renamed in place.
+        let found = vec![live(Kind::Stage, S1, "old-show", &[])];
+        let m = match_imports(
+            &stack(),
+            &[],
+            &found,
+            &["stages.main=old-show".parse().unwrap()],
+        );
+        assert!(m.refusals.is_empty(), "{:?}", m.refusals);
+        let plan = plan_imports(&stack(), &[], false, &Default::default(), &m.imports, true);
+        let stage = plan.changes.iter().find(|c| c.kind == Kind::Stage).unwrap();
+        assert_eq!(stage.action, Action::Import);
+        assert_eq!(stage.fields[0].path, "name");
     }
 }
