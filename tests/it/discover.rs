@@ -681,3 +681,54 @@ async fn import_adopts_first_then_makes_the_field_changes_in_place() {
     assert_eq!(stage_count(&w).await, 1);
     assert_code(&w.run(&["plan", f, "--detailed-exitcode"]), 0);
 }
+
+/// Requests the endpoint served for operations whose name ends with `op`.
+fn served(w: &World, op: &str) -> u64 {
+    w.endpoint
+        .stats()
+        .requests
+        .iter()
+        .filter(|(k, _)| k.ends_with(op))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_look_for_imports_only_when_they_create_and_only_read_matching_names() {
+    let w = World::new().await;
+    guide_setup(&w, "/ivstack/live/");
+    // A converged stack: no discovery at all.
+    let owned = w.write(
+        "owned.yaml",
+        "stack: prod\nregion: us-east-1\nstages:\n  main:\n    name: prod-main\n",
+    );
+    let owned = owned.to_str().unwrap();
+    assert_code(&w.run(&["apply", owned, "--auto-approve"]), 0);
+    let (gets, lists) = (served(&w, ":GetStage"), served(&w, ":ListStages"));
+    assert_code(&w.run(&["plan", owned, "--detailed-exitcode"]), 0);
+    assert_eq!(
+        served(&w, ":GetStage"),
+        gets,
+        "no GetStage for a converged plan"
+    );
+    assert_eq!(
+        served(&w, ":ListStages"),
+        lists + 1,
+        "one ListStages (observe)"
+    );
+    // A stage to create whose name nothing bears: one more ListStages, no GetStage of the
+    // guide's stage (another name), nothing read of the other kinds.
+    let more = w.write(
+        "more.yaml",
+        "stack: prod\nregion: us-east-1\nstages:\n  main:\n    name: prod-main\n  fresh:\n    name: fresh\n",
+    );
+    let (gets, lists) = (served(&w, ":GetStage"), served(&w, ":ListStages"));
+    let policies = served(&w, ":GetPolicy");
+    assert_code(
+        &w.run(&["plan", more.to_str().unwrap(), "--detailed-exitcode"]),
+        2,
+    );
+    assert_eq!(served(&w, ":GetStage"), gets);
+    assert_eq!(served(&w, ":ListStages"), lists + 2);
+    assert_eq!(served(&w, ":GetPolicy"), policies);
+}
