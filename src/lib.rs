@@ -10,6 +10,7 @@ pub mod apply;
 pub mod audit;
 pub mod aws;
 pub mod cli;
+pub mod discover;
 pub mod export;
 pub mod graph;
 pub mod kinds;

@@ -21,7 +21,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::Aws;
-use crate::kinds::{Kind, Known, Resource, Service, placeholders, resolve_placeholders};
+use crate::kinds::{
+    Kind, Known, Resource, Service, TAG_ID, TAG_STACK, placeholders, resolve_placeholders,
+};
 use crate::plan::order::{self, Op, Step};
 use crate::plan::{Action, Plan, ResourceChange};
 pub use progress::Progress;
@@ -278,6 +280,21 @@ impl Run {
                     let pid = kind.create(&self.aws, &self.stack, &d).await?;
                     if let Ok(mut k) = self.known.lock() {
                         k.insert(kind, change.id.clone(), pid);
+                    }
+                } else if change.action == Action::Import {
+                    // Adopt first (the ownership tags only), so that the resource is the
+                    // stack's even if a field change then fails; the next plan sees it.
+                    let live = change.observed.as_ref().ok_or_else(incomplete)?;
+                    let ownership: BTreeMap<String, String> = d
+                        .tags
+                        .iter()
+                        .filter(|(k, _)| [TAG_STACK, TAG_ID].contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    kind.adopt(&self.aws, live, &ownership).await?;
+                    if !change.fields.is_empty() {
+                        let after = crate::plan::compute::adopted(live, &d);
+                        kind.update(&self.aws, &d, &after).await?;
                     }
                 } else {
                     let live = change.observed.as_ref().ok_or_else(incomplete)?;

@@ -15,12 +15,12 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    success, or nothing to do (also when standard output is closed early: `plan | head`);
        watch stopped by SIGTERM or Ctrl-C
-  1    error (invalid stack file, AWS error, refused or failed apply); lint: a finding
+  1    error (invalid stack file, AWS error, refused or failed apply or import); lint: a finding
        at or above --fail-on remains
   2    changes pending (plan --detailed-exitcode), drift found (watch --once)
-  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply, destroy or token: what
-       was in flight finished; nothing was planned or changed after that; run again to
-       converge (a lock the run held is released first)
+  130  interrupted (Ctrl-C) or --timeout reached, by plan, apply, destroy, import,
+       discover or token: what was in flight finished; nothing was planned or changed
+       after that; run again to converge (a lock the run held is released first)
 
 force-unlock: 0 removed (or there was no lock), 1 not removed or error, 130 interrupted";
 
@@ -73,6 +73,12 @@ enum Command {
     Plan(PlanArgs),
     /// Make the live account match the stack files (or apply a saved plan exactly).
     Apply(ApplyArgs),
+    /// Adopt existing resources into a stack without recreating them (their ARNs stay):
+    /// plan, confirm and apply like `apply`, adding only the ownership tags first.
+    Import(crate::cli::run::ImportArgs),
+    /// Print a stack file describing what a live account and region holds (stages,
+    /// configurations, policies, alarms, budgets), ready for `ivstack import`.
+    Discover(crate::cli::discover::DiscoverArgs),
     /// Delete everything the stacks own, except protected resources.
     Destroy(ApplyArgs),
     /// Remove a stack's lock that a run left behind (killed or crashed), after showing its
@@ -104,6 +110,8 @@ impl Command {
             Command::ForceUnlock(a) => Some(&a.aws),
             Command::Token(a) => Some(&a.aws),
             Command::Watch(a) => Some(&a.aws),
+            Command::Discover(a) => Some(&a.aws),
+            Command::Import(a) => Some(&a.aws),
             _ => None,
         }
     }
@@ -120,6 +128,8 @@ impl Command {
             Command::Plan(_) => "plan",
             Command::Apply(_) => "apply",
             Command::Destroy(_) => "destroy",
+            Command::Discover(_) => "discover",
+            Command::Import(_) => "import",
             Command::ForceUnlock(_) => "force-unlock",
             Command::Token(_) => "token",
             Command::Watch(_) => "watch",
@@ -175,7 +185,7 @@ fn global_args(cli: &Cli) -> Result<Option<GlobalArgs>, clap::Error> {
             Some(option) => Err(cmd.error(
                 clap::error::ErrorKind::ArgumentConflict,
                 format!(
-                    "{option} is an option of plan, apply, destroy, force-unlock, token and watch; `{}` does not use it",
+                    "{option} is an option of plan, apply, destroy, import, discover, force-unlock, token and watch; `{}` does not use it",
                     cli.command.name()
                 ),
             )),
@@ -246,6 +256,8 @@ async fn dispatch(cli: &Cli, global: Option<&GlobalArgs>, stop: &Stop) -> anyhow
         Command::Plan(args) => run::plan_cmd(aws()?, args, stop).await,
         Command::Apply(args) => run::apply_cmd(aws()?, args, false, stop).await,
         Command::Destroy(args) => run::apply_cmd(aws()?, args, true, stop).await,
+        Command::Import(args) => run::import_cmd(aws()?, args, stop).await,
+        Command::Discover(args) => crate::cli::discover::run(aws()?, args, stop).await,
         Command::ForceUnlock(args) => crate::cli::lock::force_unlock(aws()?, args, stop).await,
         Command::Token(args) => crate::cli::token::run(aws()?, args, stop).await,
         Command::Watch(args) => crate::cli::watch::run(aws()?, args, stop).await,

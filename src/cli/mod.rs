@@ -2,6 +2,7 @@
 //! what they share (stopping, output, redaction). `main.rs` only calls `app::main`.
 
 pub mod app;
+pub mod discover;
 pub mod explain;
 pub mod export;
 pub mod graph;

@@ -1,5 +1,7 @@
-//! `ivstack plan`, `apply` and `destroy`: load the stack files, observe, plan, show, and
-//! (for apply/destroy) confirm and execute. Also the saved-plan file and its staleness
+//! `ivstack plan`, `apply`, `destroy` and `import`: load the stack files, observe, plan,
+//! show, and (for apply/destroy/import) confirm and execute. `apply` never adopts a live
+//! resource it did not create: a plan with `import` actions is refused there, and only
+//! `import` executes them. Also the saved-plan file and its staleness
 //! check, and the exit codes of these commands.
 
 use std::io::BufRead;
@@ -16,6 +18,8 @@ use super::redact::redact;
 use super::session::{AwsArgs, GlobalArgs, Session};
 use crate::apply::{self, ApplyOptions, Progress, Status};
 use crate::graph;
+use crate::observe::Purpose;
+use crate::plan::import::MapArg;
 use crate::plan::{Plan, render};
 use crate::stack::Diagnostics;
 use crate::stack::model::StackFile;
@@ -59,6 +63,27 @@ pub struct ApplyArgs {
     /// Stack files or directories, or one saved plan file from `plan --out`.
     pub paths: Vec<PathBuf>,
     /// Apply without asking (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    // Last: its help heading would apply to the fields after it.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The stack file whose resources adopt existing ones (e.g. from `ivstack discover`),
+    /// or a saved plan from `plan --out` with `import` actions.
+    pub path: PathBuf,
+    /// Adopt exactly this live resource for a resource of the file:
+    /// `<section>.<id>=<ARN or name>`, e.g. `--map stages.main=arn:aws:ivs:...`
+    /// (repeatable). Without it, each resource the stack does not own yet adopts the one
+    /// live resource of its kind and name that no stack owns.
+    #[arg(long = "map", value_name = "SECTION.ID=ARN")]
+    pub maps: Vec<MapArg>,
+    /// Import without asking (required when stdin is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
     #[command(flatten)]
@@ -159,9 +184,14 @@ fn show_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-async fn make_plan(session: &Session, stack: &StackFile, destroy: bool) -> anyhow::Result<Plan> {
+async fn make_plan(
+    session: &Session,
+    stack: &StackFile,
+    destroy: bool,
+    purpose: Purpose<'_>,
+) -> anyhow::Result<Plan> {
     tokio::select! {
-        p = crate::observe::plan(&session.aws, stack, destroy) => p,
+        p = crate::observe::plan_for(&session.aws, stack, destroy, purpose) => p,
         () = session.stop.stopped() => {
             Err(session.stop.interrupted("reading the live account", false).into())
         }
@@ -226,7 +256,7 @@ pub async fn plan_cmd(global: &GlobalArgs, args: &PlanArgs, stop: &Stop) -> anyh
     let mut any_changes = false;
     for s in &stacks {
         let session = Session::open(global, &s.model, stop).await?;
-        let result = make_plan(&session, &s.model, false).await;
+        let result = make_plan(&session, &s.model, false, Purpose::Converge).await;
         let plan = match result {
             Ok(p) => p,
             Err(e) => {
@@ -346,7 +376,34 @@ pub async fn apply_cmd(
     destroy: bool,
     stop: &Stop,
 ) -> anyhow::Result<i32> {
+    apply_for(global, args, destroy, Purpose::Converge, stop).await
+}
+
+/// `ivstack import`: exactly `apply`, except that the plan adopts (`import` actions) and
+/// a refused match refuses the whole import before anything is written.
+pub async fn import_cmd(
+    global: &GlobalArgs,
+    args: &ImportArgs,
+    stop: &Stop,
+) -> anyhow::Result<i32> {
+    let apply = ApplyArgs {
+        paths: vec![args.path.clone()],
+        auto_approve: args.auto_approve,
+        lock: args.lock.clone(),
+        aws: args.aws.clone(),
+    };
+    apply_for(global, &apply, false, Purpose::Import(&args.maps), stop).await
+}
+
+async fn apply_for(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    destroy: bool,
+    purpose: Purpose<'_>,
+    stop: &Stop,
+) -> anyhow::Result<i32> {
     let color = global.color();
+    let importing = matches!(purpose, Purpose::Import(_));
     let mut preloaded = None;
     if !destroy
         && let [path] = args.paths.as_slice()
@@ -354,12 +411,16 @@ pub async fn apply_cmd(
         && let Some(bytes) = read_given(path)?
     {
         if let Some(saved) = parse_saved(path, &bytes)? {
-            return apply_saved(global, path, saved, &args.lock, stop).await;
+            return apply_saved(global, path, saved, &args.lock, importing, stop).await;
         }
         preloaded = Some((path.clone(), bytes));
     }
     let stacks = load_all(&args.paths, color, preloaded)?;
-    let operation = if destroy { "destroy" } else { "apply" };
+    let operation = match (destroy, importing) {
+        (true, _) => "destroy",
+        (false, true) => "import",
+        (false, false) => "apply",
+    };
     let mut code = 0;
     for s in &stacks {
         let session = Session::open_waiting(global, &s.model, stop, args.lock.timeout()).await?;
@@ -371,7 +432,7 @@ pub async fn apply_cmd(
                 return Err(e);
             }
         };
-        let outcome = apply_stack(global, args, destroy, &session, &s.model).await;
+        let outcome = apply_stack(global, args, destroy, purpose, &session, &s.model).await;
         let outcome = settle(outcome, lock.release().await);
         session.close().await?;
         code = code.max(outcome?);
@@ -387,15 +448,19 @@ async fn apply_stack(
     global: &GlobalArgs,
     args: &ApplyArgs,
     destroy: bool,
+    purpose: Purpose<'_>,
     session: &Session,
     stack: &StackFile,
 ) -> anyhow::Result<i32> {
     if !destroy {
         local_buckets(session, stack).await?;
     }
-    let plan = make_plan(session, stack, destroy).await?;
+    let plan = make_plan(session, stack, destroy, purpose).await?;
     // Shown if anyone reads it; a closed stdout does not stop the apply.
     output::print_best_effort(&render::text(&plan, global.color()));
+    if !matches!(purpose, Purpose::Import(_)) {
+        refuse_imports(&plan)?;
+    }
     if !plan.has_changes() {
         return Ok(0);
     }
@@ -447,6 +512,16 @@ async fn confirm(
 }
 
 async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
+    // Only `import` executes imports.
+    let word = if plan
+        .changes
+        .iter()
+        .any(|c| c.action == crate::plan::Action::Import)
+    {
+        "Import"
+    } else {
+        "Apply"
+    };
     let opts = ApplyOptions {
         max_concurrency: global.max_concurrency,
         cancel: session.cancel.clone(),
@@ -465,7 +540,7 @@ async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
     let stopped = (report.interrupted || session.stop.is_stopped()) && !all_done;
     if all_done {
         say!(
-            "Apply complete: {done} change(s) made. {}",
+            "{word} complete: {done} change(s) made. {}",
             plan.summary().line()
         );
     } else {
@@ -476,7 +551,7 @@ async fn execute(global: &GlobalArgs, session: &Session, plan: &Plan) -> i32 {
             (true, _) => "interrupted".to_string(),
             (false, _) => "incomplete".to_string(),
         };
-        say!("Apply {how}: {done} done, {failed} failed, {skipped} not attempted.");
+        say!("{word} {how}: {done} done, {failed} failed, {skipped} not attempted.");
         for op in &report.operations {
             match &op.status {
                 Status::Failed(e) => say!("  failed: {}.{}: {}", op.kind, op.id, redact(e)),
@@ -506,8 +581,12 @@ async fn apply_saved(
     file: &Path,
     saved: SavedPlan,
     lock: &LockArgs,
+    importing: bool,
     stop: &Stop,
 ) -> anyhow::Result<i32> {
+    if !importing {
+        refuse_imports(&saved.plan)?;
+    }
     let bytes = crate::stack::load::read_file(&saved.stack_file).map_err(|diags| {
         anyhow::anyhow!(
             "the plan in {} was made from {}, which cannot be read now: {}",
@@ -555,7 +634,8 @@ async fn apply_saved_locked(
     if !saved.plan.destroy {
         local_buckets(session, model).await?;
     }
-    let current = make_plan(session, model, saved.plan.destroy).await?;
+    // Made as `plan --out` made it: an import's candidate is fingerprinted the same way.
+    let current = make_plan(session, model, saved.plan.destroy, Purpose::Converge).await?;
     if current.observed != saved.plan.observed {
         let changed: Vec<String> = saved
             .plan
@@ -582,6 +662,35 @@ async fn apply_saved_locked(
     } else {
         0
     })
+}
+
+/// `apply` never adopts: a plan with `import` actions is refused before anything is
+/// written, saying how to adopt (or not).
+fn refuse_imports(plan: &Plan) -> anyhow::Result<()> {
+    let imports: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == crate::plan::Action::Import)
+        .map(|c| {
+            format!(
+                "{}.{} ({})",
+                c.kind.section(),
+                c.id,
+                c.physical_id.as_deref().unwrap_or_default()
+            )
+        })
+        .collect();
+    if imports.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "nothing was changed: stack `{}` declares resources that already exist without an \
+         owner: {}. apply never adopts a resource it did not create. Run `ivstack import` \
+         with this stack file (or this saved plan) to adopt them (their ARNs stay), or give \
+         them other names in the file to create new ones",
+        plan.stack,
+        imports.join(", ")
+    )
 }
 
 /// Load and validate one stack file from its bytes: the model, or the findings (warnings

@@ -28,13 +28,16 @@ pub const DEFAULT_TIMEOUT: u64 = 1800;
 /// command and after it: [`GlobalArgs::resolve`] merges the two places, the later one
 /// winning.
 #[derive(Debug, Clone, Default, Args)]
-#[command(next_help_heading = "AWS options (plan, apply, destroy, force-unlock, token, watch)")]
+#[command(
+    next_help_heading = "AWS options (plan, apply, destroy, import, discover, force-unlock, token, watch)"
+)]
 pub struct AwsArgs {
     /// AWS profile from the shared config files.
     #[arg(long)]
     pub profile: Option<String>,
 
-    /// Region check: must match the stack file's `region` when given.
+    /// Region check: must match the stack file's `region` when given. For `discover`, the
+    /// region to read (default: the standard AWS configuration, e.g. `AWS_REGION`).
     #[arg(long)]
     pub region: Option<String>,
 

@@ -13,6 +13,7 @@ use super::{Graph, Planned, What, lines};
 pub(super) fn colours(p: Planned) -> (&'static str, &'static str) {
     match p {
         Planned::Create => ("#dafbe1", "#1a7f37"),
+        Planned::Import => ("#ddf4ff", "#0969da"),
         Planned::Update => ("#fff8c5", "#9a6700"),
         Planned::Replace => ("#ffe7d1", "#bc4c00"),
         Planned::Delete => ("#ffebe9", "#cf222e"),

@@ -28,6 +28,8 @@ use crate::stack::model::StackFile;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Planned {
     Create,
+    /// Adopted by `ivstack import` (ownership tags added; ARN unchanged).
+    Import,
     Update,
     Replace,
     Delete,
@@ -37,8 +39,9 @@ pub enum Planned {
 }
 
 impl Planned {
-    pub const ALL: [Planned; 6] = [
+    pub const ALL: [Planned; 7] = [
         Planned::Create,
+        Planned::Import,
         Planned::Update,
         Planned::Replace,
         Planned::Delete,
@@ -50,6 +53,7 @@ impl Planned {
     pub fn as_str(self) -> &'static str {
         match self {
             Planned::Create => "create",
+            Planned::Import => "import",
             Planned::Update => "update",
             Planned::Replace => "replace",
             Planned::Delete => "delete",
@@ -62,6 +66,7 @@ impl Planned {
         match action {
             Action::NoOp => Planned::NoOp,
             Action::Create => Planned::Create,
+            Action::Import => Planned::Import,
             Action::Update => Planned::Update,
             Action::Replace => Planned::Replace,
             Action::Delete | Action::RemoveDuplicate => Planned::Delete,

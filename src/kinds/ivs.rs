@@ -60,6 +60,18 @@ pub async fn update_tags(
     .await
 }
 
+/// Adopt an IVS resource: TagResource with the ownership `tags` (nothing is removed).
+pub async fn adopt(
+    aws: &Aws,
+    live: &crate::kinds::Resource,
+    tags: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let arn = live.physical_id.as_deref().unwrap_or_default();
+    let mut merged = live.tags.clone();
+    merged.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    update_tags(aws, arn, &merged, &live.tags).await
+}
+
 /// The outcome of a delete: a resource that is already gone counts as deleted; a conflict
 /// (AWS refuses while something uses the resource) says what uses it (`in_use`, e.g. "a
 /// stage records to it") and what to do.

@@ -12,6 +12,7 @@
 pub mod alarm;
 pub mod audited;
 pub mod budget;
+pub mod discover;
 pub mod encoder_configuration;
 pub mod iam_document;
 pub mod ingest_configuration;
@@ -37,12 +38,14 @@ use crate::aws::Aws;
 use crate::stack::model::StackFile;
 use crate::stack::validate::Validator;
 
+pub use discover::{LogicalIds, Wanted};
 pub use refs::{
     Attribute, FieldRef, Known, LiveRef, Reference, has_placeholder, placeholders,
     placeholders_in_spec, resolve_placeholders,
 };
 pub use registry::{
-    Kind, desired, desired_of, observe_all, references_of, stack_links, users_outside_all,
+    Kind, desired, desired_of, discover_all, observe_all, references_of, stack_links,
+    users_outside_all,
 };
 
 /// Live resources that something the plan cannot see uses in a way AWS enforces (a
@@ -203,6 +206,30 @@ pub trait ResourceKind:
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
     /// Delete; a resource that is already gone counts as deleted.
     fn delete(aws: &Aws, live: &Resource) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    // --- Taking over what exists (`discover`, `import`) --------------------------------
+
+    /// Every live resource of this kind in the account and region that ivstack can
+    /// describe and `wanted` wants, whoever owns it (any stack, or none), with every field
+    /// [`Self::render`] needs, read with the fewest calls (per-resource reads only for what
+    /// is wanted). `id` is the `ivstack:id` tag, "" when unowned.
+    fn discover(
+        aws: &Aws,
+        wanted: &Wanted,
+    ) -> impl Future<Output = anyhow::Result<Vec<Resource>>> + Send;
+    /// The stack-file form of a discovered resource: its explicit name, fields equal to
+    /// AWS's defaults left out, references to other discovered resources as logical ids
+    /// (`ids`), its own tags ([`discover::own_tags`]). What the form cannot say faithfully
+    /// is added to `notes`, in words; `Err` says why the resource cannot be described at
+    /// all (it is then listed as skipped, never silently dropped).
+    fn render(live: &Resource, ids: &LogicalIds, notes: &mut Vec<String>) -> Result<Self, String>;
+    /// Adopt a live resource no stack owns (`ivstack import`): add `tags` (the ownership
+    /// tags) to it, and change nothing else. Its identity (ARN) stays.
+    fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
 fn same_name(names: Names, a: &Resource, b: &Resource) -> bool {

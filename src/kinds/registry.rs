@@ -18,6 +18,8 @@
 //!   plans that delete), the desired side ([`desired`], [`desired_of`],
 //!   [`references_of`], [`stack_links`]), files that resources name
 //!   (`StackFile::read_files`) and apply's create / update / delete (`Kind::create`, ...);
+//! - taking over what exists: [`discover_all`], `Kind::render` (`ivstack discover`) and
+//!   `Kind::adopt` (`ivstack import`);
 //! - placeholders `${<section>.<id>.<attribute>}` and their rendering in plans.
 //!
 //! # Adding a kind
@@ -55,7 +57,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::audited::{Audited, Cfn, Permission, Scope};
 use super::{
-    Attribute, FieldRef, InUse, Known, LiveRef, ReplaceOrder, Resource, ResourceKind, Service,
+    Attribute, FieldRef, InUse, Known, LiveRef, LogicalIds, ReplaceOrder, Resource, ResourceKind,
+    Service, Wanted,
 };
 use super::{Names, default_name, owned_tags};
 use crate::aws::Aws;
@@ -271,6 +274,53 @@ macro_rules! generate {
                     $( Kind::$variant => <$ty as ResourceKind>::delete(aws, live).await, )*
                 }
             }
+
+            /// Adopt a live resource no stack owns: add the ownership `tags` (see
+            /// [`ResourceKind::adopt`]).
+            pub async fn adopt(
+                self,
+                aws: &Aws,
+                live: &Resource,
+                tags: &std::collections::BTreeMap<String, String>,
+            ) -> anyhow::Result<()> {
+                match self {
+                    $( Kind::$variant => <$ty as ResourceKind>::adopt(aws, live, tags).await, )*
+                }
+            }
+
+            /// Every live resource of this kind, owned or not ([`ResourceKind::discover`]).
+            pub async fn discover(self, aws: &Aws, wanted: &Wanted) -> anyhow::Result<Vec<Resource>> {
+                match self {
+                    $( Kind::$variant => <$ty as ResourceKind>::discover(aws, wanted).await, )*
+                }
+            }
+
+            /// The stack-file form of a discovered resource of this kind, as JSON (see
+            /// [`ResourceKind::render`]).
+            pub fn render(
+                self,
+                live: &Resource,
+                ids: &LogicalIds,
+                notes: &mut Vec<String>,
+            ) -> Result<serde_json::Value, String> {
+                match self {
+                    $( Kind::$variant => <$ty as ResourceKind>::render(live, ids, notes)
+                        .and_then(|m| serde_json::to_value(m).map_err(|e| e.to_string())), )*
+                }
+            }
+        }
+
+        /// Every live resource of every kind in the account and region, owned or not
+        /// ([`ResourceKind::discover`]), the kinds read concurrently.
+        pub async fn discover_all(aws: &Aws) -> anyhow::Result<Vec<Resource>> {
+            let wanted = Wanted::all();
+            #[allow(non_snake_case)]
+            let ($( $variant, )*) = tokio::try_join!(
+                $( <$ty as ResourceKind>::discover(aws, &wanted), )*
+            )?;
+            let mut all = Vec::new();
+            $( all.extend($variant); )*
+            Ok(all)
         }
 
         /// Every live resource the stack owns, all kinds read concurrently (their services

@@ -15,7 +15,11 @@
 //!   ([`order::replace_refusal`]);
 //! - a delete (or the old half of a replace) that something outside the plan's view still
 //!   holds on to ([`InUse`], found by observation) is refused, with who holds it;
-//! - fields AWS never reports back (`ResourceKind::UNOBSERVED`) are never compared.
+//! - fields AWS never reports back (`ResourceKind::UNOBSERVED`) are never compared;
+//! - a declared resource the stack does not own yet, matched with an unowned live one
+//!   ([`Imports`], see [`super::import`]), is an `import`: compared as it will be once
+//!   adopted (with the ownership tags), its ARN kept; only `ivstack import` adopts
+//!   (`adopting`), `plan` and `apply` say it would.
 //!
 //! The order apply runs the changes in is derived from the same references
 //! ([`super::order`]).
@@ -26,7 +30,7 @@ use serde_json::{Map, Value};
 
 use super::order::{self, Node};
 use super::{Action, FORMAT_VERSION, FieldChange, ObservedFingerprint, Plan, ResourceChange};
-use crate::kinds::{self, InUse, Kind, Known, Resource, TAG_STACK, has_placeholder, same};
+use crate::kinds::{self, InUse, Kind, Known, Resource, TAG_ID, TAG_STACK, has_placeholder, same};
 use crate::stack::model::StackFile;
 
 /// Plan `stack` against `observed`. With `destroy`, the desired side is empty: everything
@@ -38,6 +42,37 @@ pub fn plan(stack: &StackFile, observed: &[Resource], destroy: bool) -> Plan {
 /// [`plan`], knowing which live resources something outside the plan's view holds on to
 /// (`in_use`): deleting or replacing those is refused.
 pub fn plan_with(stack: &StackFile, observed: &[Resource], destroy: bool, in_use: &InUse) -> Plan {
+    plan_imports(stack, observed, destroy, in_use, &Imports::new(), false)
+}
+
+/// Unowned live resources matched to declared resources, by (kind, logical id).
+pub type Imports = BTreeMap<(Kind, String), Resource>;
+
+/// What an imported resource looks like once adopted: its own tags plus the ownership
+/// tags of `d`.
+pub fn adopted(live: &Resource, d: &Resource) -> Resource {
+    let mut a = live.clone();
+    a.id = d.id.clone();
+    for key in [TAG_STACK, TAG_ID] {
+        if let Some(v) = d.tags.get(key) {
+            a.tags.insert(key.to_string(), v.clone());
+        }
+    }
+    a
+}
+
+/// [`plan_with`], with `imports`: each is planned as an `import` of that live resource
+/// instead of a create. With `adopting` (the `import` command) it is done; otherwise the
+/// change says that only `ivstack import` would do it.
+pub fn plan_imports(
+    stack: &StackFile,
+    observed: &[Resource],
+    destroy: bool,
+    in_use: &InUse,
+    imports: &Imports,
+    adopting: bool,
+) -> Plan {
+    let imports = if destroy { &Imports::new() } else { imports };
     // Only what this stack owns takes part; anything else is not ours to touch.
     let mut groups: BTreeMap<(Kind, String), Vec<&Resource>> = BTreeMap::new();
     for r in observed
@@ -78,9 +113,20 @@ pub fn plan_with(stack: &StackFile, observed: &[Resource], destroy: bool, in_use
         let Some(d) = kinds::desired_of(stack, *kind, id, &known) else {
             continue;
         };
-        match groups.get(&(*kind, id.to_string())) {
-            None => changes.push((create(&d), None)),
-            Some(members) => {
+        let import = imports.get(&(*kind, id.to_string()));
+        match (groups.get(&(*kind, id.to_string())), import) {
+            (None, Some(live)) => {
+                let change = import_change(&d, live, adopting);
+                if change.action == Action::Import
+                    && referrers.contains_key(&(*kind, *id))
+                    && let Some(pid) = &live.physical_id
+                {
+                    known.insert(*kind, *id, pid.clone());
+                }
+                changes.push((change, Some(live)));
+            }
+            (None, None) => changes.push((create(&d), None)),
+            (Some(members), _) => {
                 let keeper = choose_keeper(Some(&d), members);
                 let mut change = change_of(&d, keeper);
                 if change.action == Action::Replace {
@@ -148,6 +194,19 @@ pub fn plan_with(stack: &StackFile, observed: &[Resource], destroy: bool, in_use
     let mut observed_fp: BTreeMap<(Kind, String), Vec<(String, String)>> = BTreeMap::new();
     for d in &desired {
         observed_fp.entry((d.kind, d.id.clone())).or_default();
+    }
+    // An import's candidate is what the plan acts on: when it changes, a saved plan is
+    // stale.
+    for ((kind, id), live) in imports {
+        if groups.contains_key(&(*kind, id.clone()))
+            || !observed_fp.contains_key(&(*kind, id.clone()))
+        {
+            continue;
+        }
+        observed_fp.entry((*kind, id.clone())).or_default().push((
+            live.physical_id.clone().unwrap_or_default(),
+            live.fingerprint(),
+        ));
     }
     for ((kind, id), members) in &groups {
         let entry = observed_fp.entry((*kind, id.clone())).or_default();
@@ -376,6 +435,43 @@ fn change_of(d: &Resource, live: &Resource) -> ResourceChange {
         desired: bodies.then(|| d.clone()),
         observed: bodies.then(|| live.clone()),
     }
+}
+
+/// The import of `live` as `d`: adopted, then changed in place as the fields say. A
+/// field that cannot change in place makes it a refused replace (`super::import` refuses
+/// such an import before planning; this keeps the planner safe on its own).
+fn import_change(d: &Resource, live: &Resource, adopting: bool) -> ResourceChange {
+    let after = adopted(live, d);
+    let mut change = change_of(d, &after);
+    let noun = d.kind.noun();
+    if matches!(change.action, Action::Replace | Action::DeleteRefused) {
+        let forced: Vec<&str> = change
+            .fields
+            .iter()
+            .filter(|f| f.forces_replacement)
+            .map(|f| f.path.as_str())
+            .collect();
+        change.action = Action::ReplaceRefused;
+        change.reason = Some(format!(
+            "the existing {noun} differs in {}, which cannot change in place: importing it \
+             would replace it; make the file match it, or keep it unmanaged",
+            forced.join(", ")
+        ));
+    } else {
+        change.action = Action::Import;
+        change.reason = Some(if adopting {
+            format!("adopts the existing {noun}: adds the ownership tags, keeps its ARN")
+        } else {
+            format!(
+                "an existing {noun} that no stack owns has this name: would be imported by \
+                 `ivstack import`; apply never adopts it"
+            )
+        });
+    }
+    change.physical_id = live.physical_id.clone();
+    change.desired = Some(d.clone());
+    change.observed = Some(live.clone());
+    change
 }
 
 fn delete(live: &Resource) -> ResourceChange {

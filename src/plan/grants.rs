@@ -127,7 +127,7 @@ pub fn grant_changes(resolver: &Resolver, c: &ResourceChange) -> Vec<GrantChange
         let (before, after) = match c.action {
             Action::NoOp | Action::DeleteRefused | Action::ReplaceRefused => continue,
             Action::Delete | Action::RemoveDuplicate => (spec_doc(c.observed.as_ref(), path), None),
-            Action::Create | Action::Update | Action::Replace => {
+            Action::Create | Action::Import | Action::Update | Action::Replace => {
                 match c.fields.iter().find(|f| f.path == *path) {
                     Some(f) => (doc_of(f.before.as_ref()), doc_of(f.after.as_ref())),
                     // The document itself does not change.

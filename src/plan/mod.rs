@@ -7,6 +7,7 @@
 
 pub mod compute;
 pub mod grants;
+pub mod import;
 pub mod order;
 pub mod render;
 #[cfg(test)]
@@ -18,8 +19,9 @@ use serde_json::Value;
 use crate::kinds::{Kind, Resource};
 
 /// Version of the plan's JSON format (semver: a new major breaks consumers). 1.1 added
-/// `after_unknown_references` and the `replace_refused` action; 1.2 added `grant_changes`.
-pub const FORMAT_VERSION: &str = "1.2";
+/// `after_unknown_references` and the `replace_refused` action; 1.2 added `grant_changes`;
+/// 1.3 the `import` action and the summary's `import` count.
+pub const FORMAT_VERSION: &str = "1.3";
 
 /// What happens to one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,6 +45,10 @@ pub enum Action {
     ReplaceRefused,
     /// A second live resource claiming the same logical id (two applies raced): removed.
     RemoveDuplicate,
+    /// A live resource no stack owns, with the resource's kind and physical name, adopted
+    /// as it is (`ivstack import` adds the ownership tags; its ARN does not change), then
+    /// changed in place as `fields` lists. `plan` and `apply` show it and never adopt.
+    Import,
 }
 
 impl Action {
@@ -64,6 +70,7 @@ impl Action {
             Action::DeleteRefused => "delete refused",
             Action::ReplaceRefused => "replace refused",
             Action::RemoveDuplicate => "remove duplicate",
+            Action::Import => "import",
         }
     }
 }
@@ -128,6 +135,9 @@ pub struct ObservedFingerprint {
 /// Counts per action, for summary lines.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Adoptions (`import`, format 1.2).
+    #[serde(default)]
+    pub import: usize,
     pub create: usize,
     pub update: usize,
     pub replace: usize,
@@ -164,6 +174,7 @@ impl Plan {
                 Action::Replace => s.replace += 1,
                 Action::Delete | Action::RemoveDuplicate => s.delete += 1,
                 Action::DeleteRefused | Action::ReplaceRefused => s.refused += 1,
+                Action::Import => s.import += 1,
             }
         }
         s
@@ -178,10 +189,15 @@ impl Plan {
 impl Summary {
     /// "2 to create, 1 to update, 0 to replace, 1 to delete".
     pub fn line(&self) -> String {
-        let mut s = format!(
+        let mut s = if self.import > 0 {
+            format!("{} to import, ", self.import)
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
             "{} to create, {} to update, {} to replace, {} to delete",
             self.create, self.update, self.replace, self.delete
-        );
+        ));
         if self.refused > 0 {
             s.push_str(&format!(", {} refused (protected or in use)", self.refused));
         }

@@ -52,7 +52,7 @@ impl Node {
         let live = change.observed.as_ref().or(live);
         let kind = change.kind;
         let waits_for = match (&change.desired, change.action) {
-            (Some(d), Action::Create | Action::Update | Action::Replace) => {
+            (Some(d), Action::Create | Action::Update | Action::Replace | Action::Import) => {
                 placeholders_in_spec(&d.spec)
             }
             _ => Vec::new(),
@@ -74,7 +74,7 @@ impl Node {
         let live_refs = live.map(|l| kind.live_references(l)).unwrap_or_default();
         let refs_after = match (change.action, &change.desired, live) {
             (Action::Create | Action::Replace, _, _) => Vec::new(),
-            (Action::Update, Some(d), Some(l)) => {
+            (Action::Update | Action::Import, Some(d), Some(l)) => {
                 // What an update leaves behind: the desired fields over the live ones.
                 let merged = overlay(
                     &serde_json::Value::Object(l.spec.clone()),
@@ -154,7 +154,8 @@ pub fn schedule(nodes: &[Node]) -> Vec<Step> {
     for (i, n) in nodes.iter().enumerate() {
         let ops: &[Op] = match n.action {
             Action::Create => &[Op::Create],
-            Action::Update => &[Op::Update],
+            // Adopting, then the field changes: one step.
+            Action::Update | Action::Import => &[Op::Update],
             Action::Replace => &[Op::Create, Op::Delete],
             Action::Delete | Action::RemoveDuplicate => &[Op::Delete],
             Action::NoOp | Action::DeleteRefused | Action::ReplaceRefused => &[],
@@ -290,7 +291,11 @@ pub fn kept_alive(nodes: &[Node]) -> BTreeMap<usize, usize> {
     let stays = |a: Action| {
         matches!(
             a,
-            Action::NoOp | Action::Update | Action::DeleteRefused | Action::ReplaceRefused
+            Action::NoOp
+                | Action::Update
+                | Action::Import
+                | Action::DeleteRefused
+                | Action::ReplaceRefused
         )
     };
     // What is about to go, by the values others refer to it with.

@@ -4,12 +4,14 @@
 //! policy documents (`policy_document`), positions of findings (`positions`), the binary's
 //! reliability and security (`reliability`), the lock per stack (`lock`), the audit
 //! commands (`lint`, `explain`, `export`, `iam_policy`), diagrams (`graph`), participant
-//! tokens (`token`), the reconciler (`watch`) and
-//! the CI recipes (`ci_recipes`); `binary` runs the binary for the last three.
+//! tokens (`token`), the reconciler (`watch`), taking over existing resources (`discover`)
+//! and the CI recipes (`ci_recipes`); `binary` runs the binary for the reconciler, tokens
+//! and CI recipes.
 
 mod binary;
 mod ci_recipes;
 mod common;
+mod discover;
 mod e2e;
 mod explain;
 mod export;

@@ -138,6 +138,39 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
     for chunk in outside.chunks(100) {
         alarms.extend(describe(aws, None, chunk).await?);
     }
+    with_tags(aws, alarms, Some(stack)).await
+}
+
+/// The alarms of the region on `AWS/IVSRealTime` metrics that `wanted` names (all of
+/// them for `discover`), owned or not: DescribeAlarms (by name, 100 a call, when names are
+/// given, so that an import's plan needs DescribeAlarms on those alarms only), then
+/// ListTagsForResource for each.
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
+    let found = match wanted.only() {
+        Some(names) => {
+            let mut found = Vec::new();
+            for chunk in names.chunks(100) {
+                found.extend(describe(aws, None, chunk).await?);
+            }
+            found
+        }
+        None => describe(aws, None, &[]).await?,
+    };
+    let alarms: Vec<MetricAlarm> = found
+        .into_iter()
+        .filter(|a| a.namespace() == Some(NAMESPACE))
+        .filter(|a| wanted.wants(a.alarm_name().unwrap_or_default()))
+        .collect();
+    with_tags(aws, alarms, None).await
+}
+
+/// Of `alarms`, those `stack` owns (all with `None`), in the spec form with their tags
+/// (one ListTagsForResource each).
+async fn with_tags(
+    aws: &Aws,
+    alarms: Vec<MetricAlarm>,
+    stack: Option<&str>,
+) -> anyhow::Result<Vec<Resource>> {
     let mut tasks = tokio::task::JoinSet::new();
     for a in alarms {
         let aws = aws.clone();
@@ -181,11 +214,17 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
         let Some((a, arn, tags)) = joined.context("an alarm read task failed")?? else {
             continue;
         };
-        if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-            continue;
-        }
-        let Some(id) = tags.get(TAG_ID).cloned() else {
-            continue;
+        let id = match stack {
+            Some(stack) => {
+                if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+                    continue;
+                }
+                let Some(id) = tags.get(TAG_ID).cloned() else {
+                    continue;
+                };
+                id
+            }
+            None => tags.get(TAG_ID).cloned().unwrap_or_default(),
         };
         out.push(Resource {
             kind: Kind::Alarm,
@@ -325,6 +364,24 @@ pub async fn update(aws: &Aws, d: &Resource, live: &Resource) -> anyhow::Result<
         },
     )
     .await
+}
+
+/// Adopt it: TagResource with the ownership `tags` (nothing else changes).
+pub async fn adopt(
+    aws: &Aws,
+    live: &Resource,
+    tags: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let arn = live.physical_id.as_deref().unwrap_or_default();
+    aws.limit("monitoring", "TagResource").await;
+    aws.cloudwatch
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags_to_aws(tags)?))
+        .send()
+        .await
+        .map_err(|e| aws_error("cloudwatch:TagResource", e))?;
+    Ok(())
 }
 
 /// Delete the alarm; one that is already gone counts as deleted.

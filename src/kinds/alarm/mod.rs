@@ -153,6 +153,83 @@ impl ResourceKind for Alarm {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
+    }
+
+    fn render(
+        live: &Resource,
+        ids: &super::LogicalIds,
+        _notes: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        let s = &live.spec;
+        let text = |k: &str| s[k].as_str().unwrap_or_default().to_string();
+        let metric: Metric = serde_json::from_value(s["metric"].clone())
+            .map_err(|_| format!("its metric `{}` is not one ivstack models", text("metric")))?;
+        let statistic: Statistic =
+            serde_json::from_value(s["statistic"].clone()).map_err(|_| {
+                "its statistic (a percentile, or none) is not one ivstack models (Average, \
+             Maximum, Minimum)"
+                    .to_string()
+            })?;
+        let comparison: Comparison =
+            serde_json::from_value(s["comparison"].clone()).map_err(|_| {
+                format!(
+                    "its comparison `{}` is not one ivstack models",
+                    text("comparison")
+                )
+            })?;
+        let mut stage = None;
+        for d in s["dimensions"].as_array().into_iter().flatten() {
+            let (name, value) = (
+                d["name"].as_str().unwrap_or(""),
+                d["value"].as_str().unwrap_or(""),
+            );
+            if name != STAGE_DIMENSION {
+                return Err(format!(
+                    "its dimension `{name}` is not one ivstack models (only `Stage`)"
+                ));
+            }
+            let id = ids.by_attribute(Kind::Stage, Attribute::Id, value).ok_or_else(|| {
+                format!("its `Stage` dimension names stage {value}, which this file does not describe")
+            })?;
+            stage = Some(id.to_string());
+        }
+        let int = |k: &str| s[k].as_i64().map(|v| v as i32);
+        let evaluation = int("evaluation_periods");
+        let strings =
+            |k: &str| -> Vec<String> { serde_json::from_value(s[k].clone()).unwrap_or_default() };
+        Ok(Alarm {
+            name: Some(live.name().to_string()),
+            stage,
+            metric,
+            statistic,
+            comparison,
+            threshold: s["threshold"].as_f64().unwrap_or(0.0),
+            // CloudWatch's own defaults (and ivstack's) are left out.
+            period_seconds: int("period_seconds").filter(|p| *p != 60),
+            evaluation_periods: evaluation.filter(|e| *e != 1),
+            datapoints_to_alarm: int("datapoints_to_alarm").filter(|d| Some(*d) != evaluation),
+            treat_missing_data: serde_json::from_value(s["treat_missing_data"].clone())
+                .ok()
+                .filter(|t| *t != TreatMissingData::Missing),
+            alarm_actions: strings("alarm_actions"),
+            ok_actions: strings("ok_actions"),
+            insufficient_data_actions: strings("insufficient_data_actions"),
+            description: Some(text("description")).filter(|d| !d.is_empty()),
+            tags: super::discover::own_tags(&live.tags),
+            protect: false,
+        })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        aws::adopt(aws, live, tags).await
+    }
 }
 
 /// A set of strings as a sorted list, without duplicates.

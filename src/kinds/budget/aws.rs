@@ -165,6 +165,51 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
     let account = aws.account_id().await?;
     let prefix = format!("{stack}-");
     let wanted: BTreeSet<&String> = custom_names.iter().collect();
+    let candidates: Vec<AwsBudget> = list_budgets(aws, &account)
+        .await?
+        .into_iter()
+        .filter(|b| b.budget_name.starts_with(&prefix) || wanted.contains(&b.budget_name))
+        .collect();
+    read_all(aws, &account, candidates, Some(stack)).await
+}
+
+/// Every budget of the account scoped to IVS, owned or not, with its tags, notifications
+/// and subscribers.
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
+    let account = aws.account_id().await?;
+    let ivs: Vec<AwsBudget> = list_budgets(aws, &account)
+        .await?
+        .into_iter()
+        .filter(|b| wanted.wants(&b.budget_name))
+        .filter(|b| scope_from_aws(b)["service"].as_str() == Some(IVS_SERVICE_NAME))
+        .collect();
+    read_all(aws, &account, ivs, None).await
+}
+
+/// Of `candidates`, those `stack` owns (all with `None`), read in full.
+async fn read_all(
+    aws: &Aws,
+    account: &str,
+    candidates: Vec<AwsBudget>,
+    stack: Option<&str>,
+) -> anyhow::Result<Vec<Resource>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for b in candidates {
+        let (aws, account, stack) = (aws.clone(), account.to_string(), stack.map(str::to_string));
+        tasks.spawn(async move { observe_one(&aws, &account, stack.as_deref(), b).await });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Some(r) = joined.context("a budget read task failed")?? {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
+    Ok(out)
+}
+
+/// Every budget of the account (one paginated DescribeBudgets, filter expressions shown).
+async fn list_budgets(aws: &Aws, account: &str) -> anyhow::Result<Vec<AwsBudget>> {
     let mut candidates = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -172,7 +217,7 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
         let page = aws
             .budgets
             .describe_budgets()
-            .account_id(&account)
+            .account_id(account)
             .max_results(100)
             .show_filter_expression(true)
             .set_next_token(token.clone())
@@ -189,11 +234,7 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
                 return Err(err.into());
             }
         };
-        for b in page.budgets() {
-            if b.budget_name.starts_with(&prefix) || wanted.contains(&b.budget_name) {
-                candidates.push(b.clone());
-            }
-        }
+        candidates.extend(page.budgets().iter().cloned());
         token = page
             .next_token()
             .filter(|t| !t.is_empty())
@@ -202,25 +243,13 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
             break;
         }
     }
-    let mut tasks = tokio::task::JoinSet::new();
-    for b in candidates {
-        let (aws, account, stack) = (aws.clone(), account.clone(), stack.to_string());
-        tasks.spawn(async move { observe_one(&aws, &account, &stack, b).await });
-    }
-    let mut out = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Some(r) = joined.context("a budget read task failed")?? {
-            out.push(r);
-        }
-    }
-    out.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
-    Ok(out)
+    Ok(candidates)
 }
 
 async fn observe_one(
     aws: &Aws,
     account: &str,
-    stack: &str,
+    stack: Option<&str>,
     b: AwsBudget,
 ) -> anyhow::Result<Option<Resource>> {
     let name = b.budget_name.clone();
@@ -247,11 +276,17 @@ async fn observe_one(
             };
         }
     };
-    if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-        return Ok(None);
-    }
-    let Some(id) = tags.get(TAG_ID).cloned() else {
-        return Ok(None);
+    let id = match stack {
+        Some(stack) => {
+            if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+                return Ok(None);
+            }
+            let Some(id) = tags.get(TAG_ID).cloned() else {
+                return Ok(None);
+            };
+            id
+        }
+        None => tags.get(TAG_ID).cloned().unwrap_or_default(),
     };
     let mut notes = Vec::new();
     let mut token: Option<String> = None;
@@ -318,6 +353,24 @@ async fn observe_one(
         spec,
         tags,
     }))
+}
+
+/// Adopt it: TagResource with the ownership `tags` (nothing else changes).
+pub async fn adopt(
+    aws: &Aws,
+    live: &Resource,
+    tags: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let arn = live.physical_id.as_deref().unwrap_or_default();
+    aws.limit("budgets", "TagResource").await;
+    aws.budgets
+        .tag_resource()
+        .resource_arn(arn)
+        .set_resource_tags(Some(tags_to_aws(tags)?))
+        .send()
+        .await
+        .map_err(|e| aws_error("budgets:TagResource", e))?;
+    Ok(())
 }
 
 /// Create the budget with its notifications, subscribers and tags in one call.

@@ -131,6 +131,83 @@ impl ResourceKind for Budget {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
+    }
+
+    fn render(
+        live: &Resource,
+        _ids: &super::LogicalIds,
+        notes: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        let s = &live.spec;
+        let scope = &s["scope"];
+        if scope.get("stack_tag").is_some() {
+            return Err(
+                "it is scoped to the costs of an ivstack stack's tag, which belongs to the \
+                 stack that made it"
+                    .into(),
+            );
+        }
+        let mut actual = Vec::new();
+        let mut forecast = Vec::new();
+        let mut subscribers: Option<Vec<String>> = None;
+        for n in s["notifications"].as_array().into_iter().flatten() {
+            let percent = n["percent"].as_f64().unwrap_or(0.0);
+            match n["type"].as_str() {
+                Some("FORECASTED") => forecast.push(percent),
+                _ => actual.push(percent),
+            }
+            let subs: Vec<String> =
+                serde_json::from_value(n["subscribers"].clone()).unwrap_or_default();
+            match &subscribers {
+                None => subscribers = Some(subs),
+                Some(first) if *first != subs => {
+                    return Err(
+                        "its notifications have different subscribers; a stack file \
+                                gives every notification the same ones"
+                            .into(),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        let subs = subscribers.unwrap_or_default();
+        let emails: Vec<String> = subs
+            .iter()
+            .filter_map(|x| x.strip_prefix("email:"))
+            .map(str::to_string)
+            .collect();
+        let sns: Vec<&str> = subs.iter().filter_map(|x| x.strip_prefix("sns:")).collect();
+        if sns.len() > 1 {
+            return Err("it notifies several SNS topics; a stack file names one".into());
+        }
+        if s["notifications"].as_array().is_some_and(|n| n.is_empty()) {
+            notes.push("it has no notifications: `notify_percent: []` keeps it so".into());
+        }
+        let period: Option<BudgetPeriod> = serde_json::from_value(s["period"].clone()).ok();
+        Ok(Budget {
+            name: Some(live.name().to_string()),
+            limit_usd: s["limit_usd"].as_f64().unwrap_or(0.0),
+            period: period.filter(|p| *p != BudgetPeriod::Monthly),
+            notify_percent: (actual.as_slice() != DEFAULT_NOTIFY_PERCENT).then_some(actual),
+            forecast_percent: forecast,
+            emails,
+            sns_topic_arn: sns.first().map(|t| t.to_string()),
+            scope: None,
+            tags: super::discover::own_tags(&live.tags),
+            protect: false,
+        })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        aws::adopt(aws, live, tags).await
+    }
 }
 
 /// ACTUAL-spend thresholds used when the file names none.

@@ -28,7 +28,7 @@ fn video_from_aws(v: Option<&Video>) -> Value {
 
 /// The encoder configurations `stack` owns, from one paginated ListEncoderConfigurations
 /// (its summaries carry the name and the tags).
-async fn list_owned(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
+async fn list_owned(aws: &Aws, stack: Option<&str>) -> anyhow::Result<Vec<Resource>> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -43,8 +43,12 @@ async fn list_owned(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
             .map_err(|e| aws_error("ivs:ListEncoderConfigurations", e))?;
         for s in page.encoder_configurations() {
             let tags = tag_map(s.tags());
-            let Some(id) = owned_id(&tags, stack) else {
-                continue;
+            let id = match stack {
+                Some(stack) => match owned_id(&tags, stack) {
+                    Some(id) => id,
+                    None => continue,
+                },
+                None => crate::kinds::discover::tagged_id(&tags),
             };
             let mut spec = Map::new();
             spec.insert("name".into(), json!(s.name().unwrap_or_default()));
@@ -76,10 +80,27 @@ pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resourc
         .filter(|(_, e)| e.video.is_some())
         .map(|(id, _)| id)
         .collect();
-    let mut found = list_owned(aws, &stack.stack).await?;
+    let found = list_owned(aws, Some(&stack.stack)).await?;
+    with_video(aws, found, &|r| detail.contains(&r.id)).await
+}
+
+/// Every encoder configuration of the region, owned or not, with its video settings.
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
+    let mut found = list_owned(aws, None).await?;
+    found.retain(|r| wanted.wants(r.name()));
+    with_video(aws, found, &|_| true).await
+}
+
+/// `found`, with the video settings of those `pick` picks (one GetEncoderConfiguration
+/// each); those deleted meanwhile are left out.
+async fn with_video(
+    aws: &Aws,
+    mut found: Vec<Resource>,
+    pick: &(dyn Fn(&Resource) -> bool + Sync),
+) -> anyhow::Result<Vec<Resource>> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, r) in found.iter().enumerate() {
-        if !detail.contains(&r.id) {
+        if !pick(r) {
             continue;
         }
         let (aws, arn) = (aws.clone(), r.physical_id.clone().unwrap_or_default());
@@ -152,7 +173,7 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
             )
         },
         || async {
-            Ok(list_owned(aws, stack)
+            Ok(list_owned(aws, Some(stack))
                 .await?
                 .into_iter()
                 .find(|r| r.id == d.id)

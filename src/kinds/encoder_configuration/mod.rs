@@ -149,6 +149,41 @@ impl ResourceKind for EncoderConfiguration {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
+    }
+
+    fn render(
+        live: &Resource,
+        _ids: &super::LogicalIds,
+        _notes: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        let v = &live.spec["video"];
+        let int = |k: &str, default: i32| v[k].as_i64().map(|x| x as i32).filter(|x| *x != default);
+        let video = model::Video {
+            width: int("width", model::DEFAULT_WIDTH),
+            height: int("height", model::DEFAULT_HEIGHT),
+            framerate: v["framerate"]
+                .as_f64()
+                .filter(|f| *f != model::DEFAULT_FRAMERATE),
+            bitrate: int("bitrate", model::DEFAULT_BITRATE),
+        };
+        Ok(EncoderConfiguration {
+            name: Some(live.name().to_string()),
+            video: (video != model::Video::default()).then_some(video),
+            tags: super::discover::own_tags(&live.tags),
+            protect: false,
+        })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        super::ivs::adopt(aws, live, tags).await
+    }
 }
 
 /// A framerate as IVS keeps it (a 32-bit float), read back at the precision it was

@@ -180,6 +180,40 @@ pub async fn observe(aws: &Aws, file: &StackFile) -> anyhow::Result<Vec<Resource
     Ok(out)
 }
 
+/// Every ingest configuration of the region, owned or not: one GetIngestConfiguration each
+/// (the list has neither tags nor attributes). Its stream key is never read.
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in list_all(aws)
+        .await?
+        .into_iter()
+        .filter(|s| wanted.wants(s.name().unwrap_or_default()))
+    {
+        let aws = aws.clone();
+        tasks.spawn(async move { anyhow::Ok(get(&aws, s.arn()).await?.map(|d| (s, d))) });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        // One deleted between the list and its read is gone, not an error.
+        let Some((s, (tags, attributes))) =
+            joined.context("an ingest configuration read failed")??
+        else {
+            continue;
+        };
+        let mut spec = spec_of(&s);
+        spec.insert("attributes".into(), json!(attributes.unwrap_or_default()));
+        out.push(Resource {
+            kind: Kind::IngestConfiguration,
+            id: crate::kinds::discover::tagged_id(&tags),
+            physical_id: Some(s.arn().to_string()),
+            spec,
+            tags,
+        });
+    }
+    out.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
+    Ok(out)
+}
+
 /// Create an ingest configuration with its tags (never twice: see `create_once`). The
 /// answer's stream key is not read.
 pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<String> {

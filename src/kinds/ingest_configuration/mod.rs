@@ -176,6 +176,60 @@ impl ResourceKind for IngestConfiguration {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
+    }
+
+    fn render(
+        live: &Resource,
+        ids: &super::LogicalIds,
+        _notes: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        let stage_arn = live.spec["stage"].as_str().unwrap_or_default();
+        let stage =
+            if stage_arn.is_empty() {
+                None
+            } else {
+                // A stack file names its stage by logical id only.
+                Some(ids.of(Kind::Stage, stage_arn).map(str::to_string).ok_or_else(|| {
+                format!(
+                    "it publishes to stage {stage_arn}, which this file does not describe \
+                     (a stack file names the stage of an ingest configuration by logical id)"
+                )
+            })?)
+            };
+        let protocol = if live.spec["ingest_protocol"].as_str() == Some("RTMP") {
+            IngestProtocol::Rtmp
+        } else {
+            IngestProtocol::Rtmps
+        };
+        let attributes: BTreeMap<String, String> =
+            serde_json::from_value(live.spec["attributes"].clone()).unwrap_or_default();
+        Ok(IngestConfiguration {
+            name: Some(live.name().to_string()),
+            stage,
+            ingest_protocol: protocol,
+            user_id: live.spec["user_id"]
+                .as_str()
+                .filter(|u| !u.is_empty())
+                .map(str::to_string),
+            attributes: (!attributes.is_empty()).then_some(attributes),
+            // AWS never reports it back, but allows RTMP only with it.
+            insecure_ingest: (protocol == IngestProtocol::Rtmp).then_some(true),
+            redundant_ingest: live.spec["redundant_ingest"].as_bool().filter(|r| *r),
+            tags: super::discover::own_tags(&live.tags),
+            protect: false,
+        })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        super::ivs::adopt(aws, live, tags).await
+    }
 }
 
 #[cfg(test)]

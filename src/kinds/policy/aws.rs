@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::path_for;
 use crate::aws::{Aws, aws_error};
-use crate::kinds::{Kind, Resource, TAG_ID, iam_document, sync_tags};
+use crate::kinds::{Kind, Resource, TAG_ID, Wanted, iam_document, sync_tags};
 
 /// IAM keeps at most this many versions of a managed policy.
 const MAX_VERSIONS: usize = 5;
@@ -41,34 +41,11 @@ fn tags_to_aws(tags: &BTreeMap<String, String>) -> anyhow::Result<Vec<Tag>> {
 /// Every policy this stack owns: ListPolicies under the stack's path (one call per 100),
 /// then GetPolicy (tags, description) and the default version's document for each.
 pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
-    let mut arns = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        aws.limit("iam", "ListPolicies").await;
-        let page = aws
-            .iam
-            .list_policies()
-            .scope(PolicyScopeType::Local)
-            .path_prefix(path_for(stack))
-            .max_items(1000)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .map_err(|e| aws_error("iam:ListPolicies", e))?;
-        for p in page.policies() {
-            if let Some(arn) = p.arn() {
-                arns.push(arn.to_string());
-            }
-        }
-        marker = page.marker().map(str::to_string);
-        if !page.is_truncated() || marker.is_none() {
-            break;
-        }
-    }
+    let arns = list_arns(aws, Some(&path_for(stack)), &Wanted::all()).await?;
     let mut tasks = tokio::task::JoinSet::new();
     for arn in arns {
         let aws = aws.clone();
-        tasks.spawn(async move { observe_one(&aws, &arn).await });
+        tasks.spawn(async move { observe_one(&aws, &arn, true).await });
     }
     let mut out = Vec::new();
     while let Some(joined) = tasks.join_next().await {
@@ -80,7 +57,69 @@ pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
     Ok(out)
 }
 
-async fn observe_one(aws: &Aws, arn: &str) -> anyhow::Result<Option<Resource>> {
+/// Every customer-managed policy of the account, on any path and owned or not, whose
+/// document names IVS (an `ivs:` action or an IVS ARN): ListPolicies, then GetPolicy and
+/// the default version's document for each.
+pub async fn discover(aws: &Aws, wanted: &Wanted) -> anyhow::Result<Vec<Resource>> {
+    let arns = list_arns(aws, None, wanted).await?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for arn in arns {
+        let aws = aws.clone();
+        tasks.spawn(async move { observe_one(&aws, &arn, false).await });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Some(r) = joined.context("a policy read task failed")??
+            && names_ivs(&r)
+        {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| a.physical_id.cmp(&b.physical_id));
+    Ok(out)
+}
+
+/// Whether a policy's document names IVS: an `ivs:` action or an IVS ARN.
+fn names_ivs(r: &Resource) -> bool {
+    let doc = r.spec.get("document").and_then(Value::as_str).unwrap_or("");
+    let lower = doc.to_ascii_lowercase();
+    lower.contains("\"ivs:") || lower.contains(":ivs:")
+}
+
+/// The ARNs of the account's customer-managed policies (under `path` when given) whose
+/// names `wanted` wants.
+async fn list_arns(aws: &Aws, path: Option<&str>, wanted: &Wanted) -> anyhow::Result<Vec<String>> {
+    let mut arns = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        aws.limit("iam", "ListPolicies").await;
+        let page = aws
+            .iam
+            .list_policies()
+            .scope(PolicyScopeType::Local)
+            .set_path_prefix(path.map(str::to_string))
+            .max_items(1000)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| aws_error("iam:ListPolicies", e))?;
+        for p in page.policies() {
+            if let Some(arn) = p.arn()
+                && wanted.wants(p.policy_name().unwrap_or_default())
+            {
+                arns.push(arn.to_string());
+            }
+        }
+        marker = page.marker().map(str::to_string);
+        if !page.is_truncated() || marker.is_none() {
+            break;
+        }
+    }
+    Ok(arns)
+}
+
+/// One policy in the spec form; with `owned_only`, `None` for one without an `ivstack:id`.
+async fn observe_one(aws: &Aws, arn: &str, owned_only: bool) -> anyhow::Result<Option<Resource>> {
     aws.limit("iam", "GetPolicy").await;
     let got = match aws.iam.get_policy().policy_arn(arn).send().await {
         Ok(o) => o,
@@ -101,9 +140,11 @@ async fn observe_one(aws: &Aws, arn: &str) -> anyhow::Result<Option<Resource>> {
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))
         .collect();
-    let Some(id) = tags.get(TAG_ID).cloned() else {
+    let id = match tags.get(TAG_ID) {
+        Some(id) => id.clone(),
         // Under our path but not tagged by us: not ours to manage.
-        return Ok(None);
+        None if owned_only => return Ok(None),
+        None => String::new(),
     };
     let version = policy.default_version_id().unwrap_or("v1");
     aws.limit("iam", "GetPolicyVersion").await;
@@ -139,6 +180,24 @@ async fn observe_one(aws: &Aws, arn: &str) -> anyhow::Result<Option<Resource>> {
         spec,
         tags,
     }))
+}
+
+/// Adopt it: TagPolicy with the ownership `tags` (nothing else changes).
+pub async fn adopt(
+    aws: &Aws,
+    live: &Resource,
+    tags: &BTreeMap<String, String>,
+) -> anyhow::Result<()> {
+    let arn = live.physical_id.as_deref().unwrap_or_default();
+    aws.limit("iam", "TagPolicy").await;
+    aws.iam
+        .tag_policy()
+        .policy_arn(arn)
+        .set_tags(Some(tags_to_aws(tags)?))
+        .send()
+        .await
+        .map_err(|e| aws_error("iam:TagPolicy", e))?;
+    Ok(())
 }
 
 /// Create the policy with its tags in one call.

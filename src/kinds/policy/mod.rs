@@ -136,4 +136,121 @@ impl ResourceKind for Policy {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
+    }
+
+    fn render(
+        live: &Resource,
+        ids: &super::LogicalIds,
+        notes: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        let text = live.spec["document"].as_str().unwrap_or("{}");
+        let doc: Value =
+            serde_json::from_str(text).map_err(|e| format!("its document is not JSON ({e})"))?;
+        let path = live.spec["path"].as_str().unwrap_or("/");
+        if !path.starts_with("/ivstack/") {
+            notes.push(format!(
+                "its IAM path is `{path}`: ivstack keeps a stack's policies under \
+                 `/ivstack/<stack>/` and IAM cannot move a policy, so `ivstack import` refuses \
+                 it; keep it unmanaged (delete this entry), or let `ivstack apply` create it \
+                 anew under the stack's path (rename it first: IAM names are unique), move \
+                 its attachments over, then delete the old one"
+            ));
+        }
+        let mut policy = Policy {
+            name: Some(live.name().to_string()),
+            description: live.spec["description"]
+                .as_str()
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
+            tags: super::discover::own_tags(&live.tags),
+            ..Policy::default()
+        };
+        match statements_of(&doc, ids) {
+            Some(statements) => {
+                let candidate = Policy {
+                    statements,
+                    ..policy.clone()
+                };
+                let back = iam_document::render(&candidate, &|kind, id| {
+                    ids.physical_of(kind, id).unwrap_or_default().to_string()
+                });
+                if iam_document::equivalent(&back, &doc) {
+                    return Ok(candidate);
+                }
+                notes.push(
+                    "its document is kept as a raw `document`: `statements` would not say \
+                     exactly the same"
+                        .into(),
+                );
+            }
+            None => notes.push(
+                "its document uses constructs `statements` cannot express (NotAction, \
+                 NotResource, Principal, non-string conditions...): kept as a raw `document`"
+                    .into(),
+            ),
+        }
+        policy.document = Some(doc);
+        Ok(policy)
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        aws::adopt(aws, live, tags).await
+    }
+}
+
+/// A live document as `statements`, exact ARNs of discovered resources as logical ids;
+/// `None` when it uses anything `statements` cannot say.
+fn statements_of(doc: &Value, ids: &super::LogicalIds) -> Option<Vec<Statement>> {
+    let list = match &doc["Statement"] {
+        Value::Array(a) => a.clone(),
+        Value::Object(_) => vec![doc["Statement"].clone()],
+        _ => return None,
+    };
+    let strings = |v: &Value| -> Option<Vec<String>> {
+        match v {
+            Value::String(s) => Some(vec![s.clone()]),
+            Value::Array(a) => a.iter().map(|x| x.as_str().map(str::to_string)).collect(),
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    for st in &list {
+        let obj = st.as_object()?;
+        if obj
+            .keys()
+            .any(|k| !["Sid", "Effect", "Action", "Resource", "Condition"].contains(&k.as_str()))
+        {
+            return None;
+        }
+        let effect = match obj.get("Effect")?.as_str()? {
+            "Allow" => None,
+            "Deny" => Some(model::Effect::Deny),
+            _ => return None,
+        };
+        let mut s = Statement {
+            sid: obj.get("Sid").and_then(Value::as_str).map(str::to_string),
+            effect,
+            allow: strings(obj.get("Action")?)?,
+            ..Statement::default()
+        };
+        for r in strings(obj.get("Resource")?)? {
+            let kind = model::nameable_kinds().find(|k| ids.of(*k, &r).is_some());
+            match kind.and_then(|k| ids.of(k, &r).map(|id| (k, id))) {
+                Some((k, id)) => s.ids.entry(k).or_default().push(id.to_string()),
+                None => s.resources.push(r),
+            }
+        }
+        if let Some(c) = obj.get("Condition") {
+            s.conditions = serde_json::from_value(c.clone()).ok()?;
+        }
+        out.push(s);
+    }
+    Some(out)
 }

@@ -12,7 +12,7 @@ use crate::kinds::{Kind, Resource};
 
 /// The public keys `stack` owns, from one paginated ListPublicKeys (its summaries carry the
 /// name and the tags, not the key).
-async fn list_owned(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
+async fn list_owned(aws: &Aws, stack: Option<&str>) -> anyhow::Result<Vec<Resource>> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -27,7 +27,11 @@ async fn list_owned(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
             .map_err(|e| aws_error("ivs:ListPublicKeys", e))?;
         for k in page.public_keys() {
             let tags = tag_map(k.tags());
-            let (Some(id), Some(arn)) = (owned_id(&tags, stack), k.arn()) else {
+            let id = match stack {
+                Some(stack) => owned_id(&tags, stack),
+                None => Some(crate::kinds::discover::tagged_id(&tags)),
+            };
+            let (Some(id), Some(arn)) = (id, k.arn()) else {
                 continue;
             };
             let mut spec = Map::new();
@@ -54,7 +58,19 @@ async fn list_owned(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
 /// Every public key the stack owns. The key itself is always managed and only
 /// GetPublicKey returns it: one Get per owned key (AWS allows 3 per region).
 pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
-    let mut found = list_owned(aws, stack).await?;
+    with_key(aws, list_owned(aws, Some(stack)).await?).await
+}
+
+/// Every public key of the region, owned or not, with its key.
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
+    let mut found = list_owned(aws, None).await?;
+    found.retain(|r| wanted.wants(r.name()));
+    with_key(aws, found).await
+}
+
+/// `found`, each with its key (one GetPublicKey each); those deleted meanwhile are left
+/// out.
+async fn with_key(aws: &Aws, mut found: Vec<Resource>) -> anyhow::Result<Vec<Resource>> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, r) in found.iter().enumerate() {
         let (aws, arn) = (aws.clone(), r.physical_id.clone().unwrap_or_default());
@@ -123,7 +139,7 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
             )
         },
         || async {
-            Ok(list_owned(aws, stack)
+            Ok(list_owned(aws, Some(stack))
                 .await?
                 .into_iter()
                 .find(|r| r.id == d.id)

@@ -229,6 +229,31 @@ impl ResourceKind for PublicKey {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
+    }
+
+    fn render(
+        live: &Resource,
+        _ids: &super::LogicalIds,
+        _notes: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        Ok(PublicKey {
+            name: Some(live.name().to_string()),
+            public_key_pem: live.spec["public_key_pem"].as_str().map(str::to_string),
+            tags: super::discover::own_tags(&live.tags),
+            ..PublicKey::default()
+        })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        super::ivs::adopt(aws, live, tags).await
+    }
 }
 
 #[cfg(test)]

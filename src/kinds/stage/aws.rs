@@ -12,7 +12,7 @@ use aws_sdk_ivsrealtime::types::{
 use serde_json::{Map, Value, json};
 
 use crate::aws::{Aws, AwsError, aws_error};
-use crate::kinds::{Kind, Resource, TAG_ID, TAG_STACK, overlay, same, sync_tags};
+use crate::kinds::{Kind, Resource, TAG_ID, TAG_STACK, Wanted, overlay, same, sync_tags};
 use crate::stack::model::StackFile;
 
 /// Normalise IVS's recording configuration into the spec form. IVS echoes its defaults,
@@ -110,15 +110,27 @@ fn to_btree(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> 
 /// declares (about to be deleted, or kept when protected): their recording tells the
 /// planner which storage configuration they hold on to.
 pub async fn observe(aws: &Aws, stack: &StackFile) -> anyhow::Result<Vec<Resource>> {
-    let detail = |id: &str| stack.stages.get(id).is_none_or(|s| s.recording.is_some());
-    list(aws, &stack.stack, &detail).await
+    let detail = |r: &Resource| {
+        stack
+            .stages
+            .get(&r.id)
+            .is_none_or(|s| s.recording.is_some())
+    };
+    list(aws, Some(&stack.stack), &detail).await
 }
 
-/// The stages `stack` owns, with GetStage for those whose id `detail` picks.
+/// Every stage of the region, owned or not, each with its recording (one GetStage each).
+pub async fn discover(aws: &Aws, wanted: &Wanted) -> anyhow::Result<Vec<Resource>> {
+    let all = list(aws, None, &|r| wanted.wants(r.name())).await?;
+    Ok(all.into_iter().filter(|r| wanted.wants(r.name())).collect())
+}
+
+/// The stages `stack` owns (every stage with `None`), with GetStage for those whose id
+/// `detail` picks.
 async fn list(
     aws: &Aws,
-    stack: &str,
-    detail: &(dyn Fn(&str) -> bool + Sync),
+    stack: Option<&str>,
+    detail: &(dyn Fn(&Resource) -> bool + Sync),
 ) -> anyhow::Result<Vec<Resource>> {
     let mut found = Vec::new();
     let mut token: Option<String> = None;
@@ -134,11 +146,17 @@ async fn list(
             .map_err(|e| aws_error("ivs:ListStages", e))?;
         for s in page.stages() {
             let tags = to_btree(s.tags.as_ref());
-            if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
-                continue;
-            }
-            let Some(id) = tags.get(TAG_ID).cloned() else {
-                continue;
+            let id = match stack {
+                Some(stack) => {
+                    if tags.get(TAG_STACK).map(String::as_str) != Some(stack) {
+                        continue;
+                    }
+                    let Some(id) = tags.get(TAG_ID).cloned() else {
+                        continue;
+                    };
+                    id
+                }
+                None => tags.get(TAG_ID).cloned().unwrap_or_default(),
             };
             let mut spec = Map::new();
             spec.insert("name".into(), json!(s.name().unwrap_or_default()));
@@ -160,7 +178,7 @@ async fn list(
     }
     let mut tasks = tokio::task::JoinSet::new();
     for (i, r) in found.iter().enumerate() {
-        if !detail(&r.id) {
+        if !detail(r) {
             continue;
         }
         let (aws, arn) = (aws.clone(), r.physical_id.clone().unwrap_or_default());
@@ -240,7 +258,7 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
                     return Err(err.into());
                 }
                 tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
-                match list(aws, stack, &|_| false).await {
+                match list(aws, Some(stack), &|_| false).await {
                     Ok(existing) => {
                         if let Some(s) = existing.iter().find(|s| s.id == d.id) {
                             return s.physical_id.clone().context("listed stage has no ARN");

@@ -16,9 +16,10 @@ use serde_json::{Map, Value, json};
 
 pub use model::{MediaType, Recording, Stage, ThumbnailMode, ThumbnailStorage, Thumbnails};
 
+use super::discover::own_tags;
 use super::{
-    Attribute, FieldRef, Kind, Known, LiveRef, Names, Reference, Resource, ResourceKind, Service,
-    put,
+    Attribute, FieldRef, Kind, Known, LiveRef, LogicalIds, Names, Reference, Resource,
+    ResourceKind, Service, put,
 };
 use crate::aws::Aws;
 use crate::stack::model::StackFile;
@@ -133,6 +134,75 @@ impl ResourceKind for Stage {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
+    }
+
+    fn render(live: &Resource, ids: &LogicalIds, notes: &mut Vec<String>) -> Result<Self, String> {
+        let recording = live
+            .spec
+            .get("recording")
+            .and_then(|r| render_recording(r, ids, notes));
+        Ok(Stage {
+            name: Some(live.name().to_string()),
+            tags: own_tags(&live.tags),
+            recording,
+            protect: false,
+        })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        super::ivs::adopt(aws, live, tags).await
+    }
+}
+
+/// A live recording configuration in the stack-file form, AWS's defaults left out; `None`
+/// when recording is disabled (AWS's default for a new stage).
+fn render_recording(rec: &Value, ids: &LogicalIds, notes: &mut Vec<String>) -> Option<Recording> {
+    let arn = rec["storage_configuration_arn"]
+        .as_str()
+        .unwrap_or_default();
+    if arn.is_empty() {
+        return None;
+    }
+    let storage = ids.of(Kind::StorageConfiguration, arn).map(str::to_string);
+    let media: Option<Vec<MediaType>> = serde_json::from_value(rec["media_types"].clone()).ok();
+    let t = &rec["thumbnails"];
+    let mode: Option<ThumbnailMode> = serde_json::from_value(t["mode"].clone()).ok();
+    let tstorage: Option<Vec<ThumbnailStorage>> = serde_json::from_value(t["storage"].clone()).ok();
+    let thumbnails = Thumbnails {
+        mode: mode.filter(|m| *m != ThumbnailMode::Disabled),
+        interval_seconds: t["interval_seconds"]
+            .as_i64()
+            .map(|i| i as i32)
+            .filter(|i| *i != 60),
+        storage: tstorage.filter(|s| s.as_slice() != [ThumbnailStorage::Sequential]),
+    };
+    let int = |k: &str, default: i64| rec[k].as_i64().filter(|v| *v != default).map(|v| v as i32);
+    Some(Recording {
+        storage_configuration_arn: storage.is_none().then(|| arn.to_string()),
+        storage,
+        media_types: media.filter(|m| m.as_slice() != [MediaType::AudioVideo]),
+        thumbnails: (thumbnails != Thumbnails::default()).then_some(thumbnails),
+        hls_segment_seconds: int("hls_segment_seconds", 6),
+        reconnect_window_seconds: int("reconnect_window_seconds", 0),
+        // A stack file cannot say `false` (validation refuses it): left unmanaged.
+        record_participant_replicas: {
+            if rec["record_participant_replicas"].as_bool() == Some(false) {
+                notes.push(
+                    "records no participant replicas, which a stack file cannot say: \
+                     `recording.record_participant_replicas` is left unmanaged"
+                        .into(),
+                );
+            }
+            None
+        },
+    })
 }
 
 /// Only the recording fields the file sets: the others are unmanaged. `arn` is where

@@ -71,6 +71,22 @@ pub async fn observe(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Resource>> {
         .collect())
 }
 
+/// Every storage configuration of the region, owned or not (the list says everything).
+pub async fn discover(aws: &Aws, wanted: &crate::kinds::Wanted) -> anyhow::Result<Vec<Resource>> {
+    Ok(list_all(aws)
+        .await?
+        .into_iter()
+        .filter(|(_, spec, _)| wanted.wants(spec["name"].as_str().unwrap_or_default()))
+        .map(|(arn, spec, tags)| Resource {
+            kind: Kind::StorageConfiguration,
+            id: crate::kinds::discover::tagged_id(&tags),
+            physical_id: Some(arn),
+            spec,
+            tags,
+        })
+        .collect())
+}
+
 /// Create a storage configuration with its tags (never twice: see `create_once`).
 pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<String> {
     let bucket = d

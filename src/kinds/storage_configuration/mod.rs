@@ -110,6 +110,34 @@ impl ResourceKind for StorageConfiguration {
     async fn delete(aws: &Aws, live: &Resource) -> anyhow::Result<()> {
         aws::delete(aws, live).await
     }
+
+    async fn discover(aws: &Aws, wanted: &super::Wanted) -> anyhow::Result<Vec<Resource>> {
+        aws::discover(aws, wanted).await
+    }
+
+    fn render(
+        live: &Resource,
+        _ids: &super::LogicalIds,
+        _notes: &mut Vec<String>,
+    ) -> Result<Self, String> {
+        Ok(StorageConfiguration {
+            name: Some(live.name().to_string()),
+            s3_bucket: live.spec["s3_bucket"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            tags: super::discover::own_tags(&live.tags),
+            protect: false,
+        })
+    }
+
+    async fn adopt(
+        aws: &Aws,
+        live: &Resource,
+        tags: &BTreeMap<String, String>,
+    ) -> anyhow::Result<()> {
+        super::ivs::adopt(aws, live, tags).await
+    }
 }
 
 /// What makes a name that fits the model's pattern (`[a-z0-9-.]+`, 3-63 characters) still

@@ -168,11 +168,20 @@ fn header(plan: &Plan) -> String {
         return out;
     }
     let _ = writeln!(out, "**Plan: {}.**\n", s.line());
-    out.push_str("| Create | Update | Replace | Delete | Refused (protected) | Unchanged |\n");
-    out.push_str("|---:|---:|---:|---:|---:|---:|\n");
+    // The Import column only when something is imported: older plans render as before.
+    let (head, rule, cell) = if s.import > 0 {
+        ("| Import ", "|---:", format!("| {} ", s.import))
+    } else {
+        ("", "", String::new())
+    };
     let _ = writeln!(
         out,
-        "| {} | {} | {} | {} | {} | {} |\n",
+        "{head}| Create | Update | Replace | Delete | Refused (protected) | Unchanged |"
+    );
+    let _ = writeln!(out, "{rule}|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "{cell}| {} | {} | {} | {} | {} | {} |\n",
         s.create, s.update, s.replace, s.delete, s.refused, s.unchanged
     );
     out

@@ -292,6 +292,7 @@ pub(crate) fn marker(a: Action) -> &'static str {
         Action::Replace => "-/+",
         Action::Delete | Action::RemoveDuplicate => "-",
         Action::DeleteRefused | Action::ReplaceRefused => "!",
+        Action::Import => "<=",
     }
 }
 
@@ -310,6 +311,8 @@ pub(crate) fn verb(c: &ResourceChange) -> &'static str {
         Action::DeleteRefused if protected(c) => "will NOT be deleted (protected)",
         Action::DeleteRefused => "will NOT be deleted (still in use)",
         Action::ReplaceRefused => "must be replaced, but that is refused (in use)",
+        Action::Import if c.fields.is_empty() => "will be imported (adopted as it is)",
+        Action::Import => "will be imported (adopted as it is), then updated in place",
     }
 }
 

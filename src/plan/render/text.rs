@@ -33,7 +33,7 @@ impl Style {
 
     fn action(self, a: Action) -> &'static str {
         match a {
-            Action::Create => GREEN,
+            Action::Create | Action::Import => GREEN,
             Action::Update => YELLOW,
             Action::Replace => YELLOW,
             Action::Delete | Action::RemoveDuplicate => RED,
@@ -112,6 +112,10 @@ pub fn text(plan: &Plan, color: bool) -> String {
 fn legend(out: &mut String, shown: &[&ResourceChange], st: Style) {
     out.push_str("Resource actions are indicated with the following symbols:\n");
     let order = [
+        (
+            Action::Import,
+            "import (adopt the existing resource: ownership tags only)",
+        ),
         (Action::Create, "create"),
         (Action::Update, "update in place"),
         (Action::Replace, "delete, then create (replace)"),
