@@ -666,7 +666,7 @@ async fn apply_saved_locked(
 
 /// `apply` never adopts: a plan with `import` actions is refused before anything is
 /// written, saying how to adopt (or not).
-fn refuse_imports(plan: &Plan) -> anyhow::Result<()> {
+pub(crate) fn refuse_imports(plan: &Plan) -> anyhow::Result<()> {
     let imports: Vec<String> = plan
         .changes
         .iter()

@@ -242,8 +242,10 @@ impl Reconciler {
                 return;
             }
         };
-        let observed = tokio::select! {
-            o = crate::observe::observe(&session.aws, &stack) => o,
+        // The plan as `plan` makes it: a resource the file declares that exists without an
+        // owner shows as a pending import, which enforcing never adopts (see `enforce`).
+        let planned = tokio::select! {
+            p = crate::observe::plan(&session.aws, &stack, false) => p,
             () = self.stop.stopped() => {
                 // Reading only: nothing to finish.
                 report.status = Status::Stopped;
@@ -251,8 +253,8 @@ impl Reconciler {
                 return;
             }
         };
-        let plan = match observed {
-            Ok(o) => plan::compute::plan(&stack, &o, false),
+        let plan = match planned {
+            Ok(p) => p,
             Err(e) => {
                 self.failed(report, &e);
                 self.close(session, report).await;
@@ -291,6 +293,12 @@ impl Reconciler {
         plan: &Plan,
         report: &mut StackReport,
     ) {
+        // Like `apply`, never adopt: that is `ivstack import`'s, after a person's review.
+        if let Err(e) = crate::cli::run::refuse_imports(plan) {
+            self.failed(report, &e);
+            self.set_drift(&stack.stack, plan, &not_applied(plan));
+            return;
+        }
         let lock =
             match StackLock::acquire(session, &self.lock, stack, "watch --enforce", &self.stop)
                 .await
@@ -306,13 +314,15 @@ impl Reconciler {
             };
         let outcome = if lock.is_held() {
             // Plan again under the lock: what the holder before us did is now visible.
-            match crate::observe::observe(&session.aws, stack).await {
-                Ok(o) => {
-                    let fresh = plan::compute::plan(stack, &o, false);
-                    report.actions = fresh.summary();
-                    self.apply_plan(cycle, stack, session, &fresh, report).await;
-                    Ok(())
-                }
+            match crate::observe::plan(&session.aws, stack, false).await {
+                Ok(fresh) => match crate::cli::run::refuse_imports(&fresh) {
+                    Ok(()) => {
+                        report.actions = fresh.summary();
+                        self.apply_plan(cycle, stack, session, &fresh, report).await;
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             }
         } else {

@@ -488,3 +488,46 @@ async fn once_exits_with_the_plans_detailed_code() {
     );
     assert_eq!(w.run(&["watch", f, "--once"]).status.code(), Some(1));
 }
+
+/// A stage the file declares that exists without an owner (made with the SDK, as the IVS
+/// guide does) is a pending import: `watch --enforce` never adopts it and never creates a
+/// second stage of that name; the cycle fails saying to run `ivstack import`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enforce_never_adopts_and_never_duplicates_an_unowned_stage() {
+    let w = World::new().await;
+    let f = w.write("stack.yaml", STACK);
+    let f = f.to_str().unwrap();
+    let ivs = w.ivs();
+    let made = ivs
+        .create_stage()
+        .name("w-main")
+        .send()
+        .await
+        .expect("create the stage as the guide does");
+    let arn = made
+        .stage()
+        .map(|s| s.arn().to_string())
+        .expect("stage ARN");
+    let out = w.run(&["watch", f, "--once", "--enforce"]);
+    assert_eq!(out.status.code(), Some(1), "{}", crate::binary::text(&out));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let cycle = lines
+        .iter()
+        .find(|l| l["event"] == "cycle")
+        .expect("a cycle line");
+    let errors = cycle["stacks"][0]["errors"].to_string();
+    assert!(errors.contains("ivstack import"), "{cycle}");
+    let stages = ivs.list_stages().send().await.expect("list stages");
+    let names: Vec<&str> = stages.stages().iter().filter_map(|s| s.name()).collect();
+    assert_eq!(names, ["w-main"], "nothing created, nothing adopted");
+    let tags = ivs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .expect("tags");
+    assert!(tags.tags().is_empty(), "no ownership tags added");
+}
