@@ -531,3 +531,67 @@ async fn enforce_never_adopts_and_never_duplicates_an_unowned_stage() {
         .expect("tags");
     assert!(tags.tags().is_empty(), "no ownership tags added");
 }
+
+/// Drift made with boto3 (another SDK, as an operator's script would): one stage deleted,
+/// the other's tag changed. One `--enforce` cycle reverts both (exit 2: drift found and
+/// reverted), and the next finds nothing (exit 0).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_enforce_cycle_reverts_drift_made_with_boto3() {
+    let w = World::new().await;
+    let f = w.write("stack.yaml", STACK);
+    let f = f.to_str().unwrap();
+    assert_eq!(
+        w.run(&["apply", f, "--auto-approve"]).status.code(),
+        Some(0)
+    );
+    let main = stages_with_id(&w.ivs(), "main").await;
+    assert_eq!(main.len(), 1);
+    let script = r#"
+import sys, boto3
+url, main = sys.argv[1], sys.argv[2]
+ivs = boto3.client("ivs-realtime", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+ivs.tag_resource(resourceArn=main, tags={"tier": "bronze"})
+for s in ivs.list_stages()["stages"]:
+    if s.get("tags", {}).get("ivstack:id") == "backup":
+        ivs.delete_stage(arn=s["arn"])
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, w.endpoint.url(), &main[0]])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "boto3 (installed by .ci/run) made no drift: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stages_with_id(&w.ivs(), "backup").await.is_empty());
+
+    let once = w.run(&["watch", f, "--once", "--enforce"]);
+    assert_eq!(
+        once.status.code(),
+        Some(2),
+        "{}",
+        crate::binary::text(&once)
+    );
+    let applied: Vec<Value> = String::from_utf8_lossy(&once.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .filter(|l: &Value| l["event"] == "change")
+        .collect();
+    assert_eq!(applied.len(), 2, "{applied:#?}");
+    assert!(
+        applied.iter().all(|c| c["status"] == "applied"),
+        "{applied:#?}"
+    );
+    assert_eq!(stages_with_id(&w.ivs(), "backup").await.len(), 1);
+    let tags = w
+        .ivs()
+        .list_tags_for_resource()
+        .resource_arn(&main[0])
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(tags.tags().get("tier").map(String::as_str), Some("gold"));
+    assert_eq!(w.run(&["watch", f, "--once"]).status.code(), Some(0));
+}
