@@ -11,7 +11,6 @@ use clap::{Args, ValueEnum};
 
 use super::output::with_stdout_closed;
 use super::run::{digest, parse_saved, read_given};
-use super::validate::stack_files;
 use crate::graph::{Graph, dot, fold, mermaid};
 use crate::stack::diagnostics::color_for_stderr;
 use crate::stack::model::StackFile;
@@ -80,19 +79,9 @@ pub fn run_to(
     let paths = match (&saved, args.paths.is_empty()) {
         (_, false) => args.paths.clone(),
         (Some(s), true) => vec![s.stack_file.clone()],
-        (None, true) => vec![PathBuf::from("stacks")],
+        (None, true) => Vec::new(),
     };
-    let mut loaded = Vec::new();
-    let mut invalid = 0;
-    for f in stack_files(&paths)? {
-        match crate::stack::load_file(&f) {
-            Ok(l) => loaded.push(l),
-            Err(diags) => {
-                write!(err, "{}", diags.render(color))?;
-                invalid += 1;
-            }
-        }
-    }
+    let (loaded, invalid) = super::validate::load_valid(&paths, err, color)?;
     if invalid > 0 {
         writeln!(
             err,

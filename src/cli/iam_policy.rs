@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::output::with_stdout_closed;
-use super::validate::stack_files;
 use crate::audit::iam_policy::policy;
 use crate::kinds::audited::Mode;
 use crate::stack::diagnostics::color_for_stderr;
@@ -44,22 +43,7 @@ pub fn run_to(
     err: &mut dyn Write,
     color: bool,
 ) -> anyhow::Result<i32> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from("stacks")]
-    } else {
-        args.paths.clone()
-    };
-    let mut loaded = Vec::new();
-    let mut invalid = 0;
-    for f in stack_files(&paths)? {
-        match crate::stack::load_file(&f) {
-            Ok(l) => loaded.push(l),
-            Err(diags) => {
-                write!(err, "{}", diags.render(color))?;
-                invalid += 1;
-            }
-        }
-    }
+    let (loaded, invalid) = super::validate::load_valid(&args.paths, err, color)?;
     if invalid > 0 {
         // A policy for some of the stacks would look complete and not be.
         writeln!(

@@ -91,6 +91,34 @@ pub fn run_to(args: &ValidateArgs, out: &mut dyn Write, color: bool) -> anyhow::
     Ok(if invalid == 0 { 0 } else { 1 })
 }
 
+/// The stack files of the offline commands that work on what loads (`explain`, `graph`,
+/// `iam-policy`): the valid ones, and how many were invalid, their findings written to
+/// `err`. No paths means `./stacks`.
+pub fn load_valid(
+    paths: &[PathBuf],
+    err: &mut dyn Write,
+    color: bool,
+) -> anyhow::Result<(Vec<crate::stack::LoadedStack>, usize)> {
+    let default = [PathBuf::from("stacks")];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
+    let mut loaded = Vec::new();
+    let mut invalid = 0;
+    for f in stack_files(paths)? {
+        match crate::stack::load_file(&f) {
+            Ok(l) => loaded.push(l),
+            Err(diags) => {
+                write!(err, "{}", diags.render(color))?;
+                invalid += 1;
+            }
+        }
+    }
+    Ok((loaded, invalid))
+}
+
 /// Files named by `paths`: files as given, directories expanded to their `*.yaml` /
 /// `*.yml` files (not recursive), sorted.
 pub fn stack_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
