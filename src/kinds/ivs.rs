@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::aws::{Aws, AwsError, aws_error};
-use crate::kinds::{TAG_ID, TAG_STACK, sync_tags};
+use crate::kinds::{Resource, TAG_ID, TAG_STACK, sync_tags};
 
 /// IVS's optional tag map, ordered.
 pub fn tag_map(tags: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
@@ -132,6 +132,15 @@ where
             }
         }
     }
+}
+
+/// The ARN of the resource with logical id `id` among `owned` (what a stack's observation
+/// found): `create_once`'s check for a create that may have happened.
+pub fn physical_id_of(owned: Vec<Resource>, id: &str) -> Option<String> {
+    owned
+        .into_iter()
+        .find(|r| r.id == id)
+        .and_then(|r| r.physical_id)
 }
 
 /// The one ARN an IVS Create call returned, or an error saying it returned none.

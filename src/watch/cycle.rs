@@ -295,44 +295,46 @@ impl Reconciler {
     ) {
         // Like `apply`, never adopt: that is `ivstack import`'s, after a person's review.
         if let Err(e) = crate::cli::run::refuse_imports(plan) {
-            self.failed(report, &e);
-            self.set_drift(&stack.stack, plan, &not_applied(plan));
-            return;
+            return self.not_enforced(report, stack, plan, &e);
         }
         let lock =
             match StackLock::acquire(session, &self.lock, stack, "watch --enforce", &self.stop)
                 .await
             {
                 Ok(lock) => lock,
-                Err(e) => {
-                    // Held by someone else past --lock-timeout (or stopped while waiting):
-                    // nothing was applied; the next cycle tries again.
-                    self.failed(report, &e);
-                    self.set_drift(&stack.stack, plan, &not_applied(plan));
-                    return;
-                }
+                // Held by someone else past --lock-timeout (or stopped while waiting):
+                // nothing was applied; the next cycle tries again.
+                Err(e) => return self.not_enforced(report, stack, plan, &e),
             };
-        let outcome = if lock.is_held() {
-            // Plan again under the lock: what the holder before us did is now visible.
-            match crate::observe::plan(&session.aws, stack, false).await {
-                Ok(fresh) => match crate::cli::run::refuse_imports(&fresh) {
-                    Ok(()) => {
-                        report.actions = fresh.summary();
-                        self.apply_plan(cycle, stack, session, &fresh, report).await;
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
+        let outcome = async {
+            if lock.is_held() {
+                // Plan again under the lock: what the holder before us did is now visible.
+                let fresh = crate::observe::plan(&session.aws, stack, false).await?;
+                crate::cli::run::refuse_imports(&fresh)?;
+                report.actions = fresh.summary();
+                self.apply_plan(cycle, stack, session, &fresh, report).await;
+            } else {
+                self.apply_plan(cycle, stack, session, plan, report).await;
             }
-        } else {
-            self.apply_plan(cycle, stack, session, plan, report).await;
-            Ok(())
-        };
-        if let Err(e) = settle(outcome, lock.release().await) {
-            self.failed(report, &e);
-            self.set_drift(&stack.stack, plan, &not_applied(plan));
+            anyhow::Ok(())
         }
+        .await;
+        if let Err(e) = settle(outcome, lock.release().await) {
+            self.not_enforced(report, stack, plan, &e);
+        }
+    }
+
+    /// Enforcing stopped at `e` before (or instead of) applying: the cycle fails for this
+    /// stack and every change of `plan` still counts as drift.
+    fn not_enforced(
+        &self,
+        report: &mut StackReport,
+        stack: &StackFile,
+        plan: &Plan,
+        e: &anyhow::Error,
+    ) {
+        self.failed(report, e);
+        self.set_drift(&stack.stack, plan, &not_applied(plan));
     }
 
     /// Apply `plan` (made under the lock, if there is one) and report each change.

@@ -9,7 +9,9 @@ use serde_json::{Map, Value, json};
 use super::framerate_from_f32;
 use super::model::{DEFAULT_BITRATE, DEFAULT_FRAMERATE, DEFAULT_HEIGHT, DEFAULT_WIDTH};
 use crate::aws::{Aws, aws_error};
-use crate::kinds::ivs::{create_once, created_arn, deleted, no_retries, owned_id, tag_map};
+use crate::kinds::ivs::{
+    create_once, created_arn, deleted, no_retries, owned_id, physical_id_of, tag_map,
+};
 use crate::kinds::{Kind, Resource};
 use crate::stack::model::StackFile;
 
@@ -172,13 +174,7 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
                 "ivs:CreateEncoderConfiguration",
             )
         },
-        || async {
-            Ok(list_owned(aws, Some(stack))
-                .await?
-                .into_iter()
-                .find(|r| r.id == d.id)
-                .and_then(|r| r.physical_id))
-        },
+        || async { Ok(physical_id_of(list_owned(aws, Some(stack)).await?, &d.id)) },
     )
     .await
 }

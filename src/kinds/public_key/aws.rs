@@ -7,7 +7,9 @@ use serde_json::{Map, json};
 
 use super::pem;
 use crate::aws::{Aws, aws_error};
-use crate::kinds::ivs::{create_once, created_arn, deleted, no_retries, owned_id, tag_map};
+use crate::kinds::ivs::{
+    create_once, created_arn, deleted, no_retries, owned_id, physical_id_of, tag_map,
+};
 use crate::kinds::{Kind, Resource};
 
 /// The public keys `stack` owns, from one paginated ListPublicKeys (its summaries carry the
@@ -138,13 +140,7 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
                 "ivs:ImportPublicKey",
             )
         },
-        || async {
-            Ok(list_owned(aws, Some(stack))
-                .await?
-                .into_iter()
-                .find(|r| r.id == d.id)
-                .and_then(|r| r.physical_id))
-        },
+        || async { Ok(physical_id_of(list_owned(aws, Some(stack)).await?, &d.id)) },
     )
     .await
 }

@@ -7,7 +7,9 @@ use aws_sdk_ivsrealtime::types::S3StorageConfiguration;
 use serde_json::{Map, json};
 
 use crate::aws::{Aws, AwsError, aws_error};
-use crate::kinds::ivs::{create_once, created_arn, deleted, no_retries, owned_id, tag_map};
+use crate::kinds::ivs::{
+    create_once, created_arn, deleted, no_retries, owned_id, physical_id_of, tag_map,
+};
 use crate::kinds::{Kind, Resource, TAG_PROTECT};
 use crate::stack::model::StackFile;
 
@@ -119,13 +121,7 @@ pub async fn create(aws: &Aws, stack: &str, d: &Resource) -> anyhow::Result<Stri
                 "ivs:CreateStorageConfiguration",
             )
         },
-        || async {
-            Ok(observe(aws, stack)
-                .await?
-                .into_iter()
-                .find(|r| r.id == d.id)
-                .and_then(|r| r.physical_id))
-        },
+        || async { Ok(physical_id_of(observe(aws, stack).await?, &d.id)) },
     )
     .await
     .map_err(|e| {
